@@ -1,0 +1,97 @@
+//! Synchronization primitives, swapped for loom's under `cfg(loom)`.
+//!
+//! Every atomic, lock and cell the runtime's protocols use comes from here, so
+//! `RUSTFLAGS="--cfg loom" cargo test --lib --release` model-checks the same
+//! code that ships. Nothing above this module names `std::sync` directly for
+//! protocol state.
+
+#[cfg(not(loom))]
+mod imp {
+    pub(crate) mod sync {
+        pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+
+        pub(crate) mod atomic {
+            pub(crate) use std::sync::atomic::{
+                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+                fence,
+            };
+        }
+    }
+
+    pub(crate) mod cell {
+        /// An `UnsafeCell` with loom's closure-based access API.
+        #[derive(Debug)]
+        pub(crate) struct UnsafeCell<T>(std::cell::UnsafeCell<T>);
+
+        impl<T> UnsafeCell<T> {
+            pub(crate) const fn new(value: T) -> Self {
+                Self(std::cell::UnsafeCell::new(value))
+            }
+
+            /// Gives a shared pointer to the contents.
+            #[inline(always)]
+            pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+                f(self.0.get())
+            }
+
+            /// Gives a unique pointer to the contents.
+            #[inline(always)]
+            pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+                f(self.0.get())
+            }
+        }
+    }
+
+    pub(crate) mod thread {
+        pub(crate) use std::thread::{Thread, current, park, park_timeout, spawn, yield_now};
+    }
+
+    /// Spin-loop hint (loom yields instead).
+    #[inline(always)]
+    pub(crate) fn spin_loop() {
+        std::hint::spin_loop();
+    }
+}
+
+#[cfg(loom)]
+mod imp {
+    pub(crate) mod sync {
+        pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
+        pub(crate) use std::sync::Weak;
+
+        pub(crate) mod atomic {
+            pub(crate) use loom::sync::atomic::{
+                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+                fence,
+            };
+        }
+    }
+
+    pub(crate) mod cell {
+        pub(crate) use loom::cell::UnsafeCell;
+    }
+
+    pub(crate) mod thread {
+        pub(crate) use loom::thread::{Thread, current, park, spawn, yield_now};
+        pub(crate) fn park_timeout(_: std::time::Duration) {
+            loom::thread::park();
+        }
+    }
+
+    /// Spin-loop hint (loom yields instead).
+    pub(crate) fn spin_loop() {
+        loom::thread::yield_now();
+    }
+}
+
+pub(crate) use imp::*;
+
+/// Locks a mutex, ignoring poisoning: the runtime's own critical sections
+/// never run user code, so a poisoned lock cannot hold a broken invariant.
+#[inline]
+pub(crate) fn lock<T>(m: &sync::Mutex<T>) -> sync::MutexGuard<'_, T> {
+    match m.lock() {
+        Ok(g) => g,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}

@@ -1,0 +1,49 @@
+//! Every scheduling heuristic of the pool, as a named setting with its unit,
+//! default, and why.
+
+use std::time::Duration;
+
+/// Tunables of the thread pool. Defaults come from Tokio's and .NET's
+/// measured choices, as each field says; every one can be overridden through
+/// [`crate::runtime::Builder`].
+#[derive(Clone, Debug)]
+pub struct PoolSettings {
+    /// Worker threads. Default: the number of CPUs (.NET's minimum thread
+    /// count; Tokio's worker count).
+    pub workers: usize,
+    /// A worker takes from the global queue first once every this many
+    /// tasks, so work queued from outside is never starved by local work.
+    /// Default 61 (Tokio's value: prime, so it does not beat with other
+    /// periodic work).
+    pub global_queue_interval: u32,
+    /// A task woken by the task running on a worker goes to that worker's
+    /// "LIFO slot" and runs next (message passing stays cache-hot). Default:
+    /// on.
+    pub lifo_slot: bool,
+    /// At most this many tasks run back to back from the LIFO slot before it
+    /// spills to the back of the local queue, so two tasks waking each other
+    /// cannot starve the rest. Default 3 (Tokio's value).
+    pub max_lifo_polls: u32,
+    /// Stack size of pool threads, in bytes. Default 2 MiB (Rust's default
+    /// for spawned threads).
+    pub stack_size: usize,
+    /// Name prefix of pool threads.
+    pub thread_name: String,
+    /// How long dropping a runtime waits for its threads to finish. Default
+    /// 1 s: a thread stuck in user code is left to finish on its own.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings {
+            workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            global_queue_interval: 61,
+            lifo_slot: true,
+            max_lifo_polls: 3,
+            stack_size: 2 * 1024 * 1024,
+            thread_name: "tasklane-worker".to_owned(),
+            shutdown_timeout: Duration::from_secs(1),
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! `Builder`: configure and start a runtime.
+
+use super::{Handle, Runtime};
+use crate::pool::{PoolSettings, Shared};
+use std::time::Duration;
+
+/// Configures a [`Runtime`]. Every setting has a documented default (see
+/// [`PoolSettings`]).
+#[derive(Debug, Clone, Default)]
+pub struct Builder {
+    settings: PoolSettings,
+}
+
+impl Builder {
+    /// A builder with default settings.
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Worker threads (default: CPUs). Zero is taken as one.
+    pub fn worker_threads(mut self, n: usize) -> Builder {
+        self.settings.workers = n.max(1);
+        self
+    }
+
+    /// Name prefix of the runtime's threads.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
+        self.settings.thread_name = name.into();
+        self
+    }
+
+    /// Stack size of pool threads, in bytes.
+    pub fn thread_stack_size(mut self, bytes: usize) -> Builder {
+        self.settings.stack_size = bytes;
+        self
+    }
+
+    /// How long dropping the runtime waits for its threads.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> Builder {
+        self.settings.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Replaces every pool setting at once.
+    pub fn pool_settings(mut self, settings: PoolSettings) -> Builder {
+        self.settings = settings;
+        self
+    }
+
+    /// The pool settings as configured so far.
+    pub fn settings(&self) -> &PoolSettings {
+        &self.settings
+    }
+
+    /// Starts the runtime's threads.
+    pub fn build(self) -> std::io::Result<Runtime> {
+        let (shared, cores) = Shared::new(self.settings);
+        shared.start(cores)?;
+        Ok(Runtime {
+            handle: Handle::from_shared(shared),
+        })
+    }
+}

@@ -1,0 +1,247 @@
+//! The runtime: a thread pool and its drivers, a handle to reach it from
+//! anywhere, `block_on`, and a process-wide default runtime started lazily so
+//! `Task::run` works from any thread, as .NET's pool does.
+
+mod block_on;
+pub(crate) mod blocking_wait;
+mod builder;
+mod context;
+
+pub use block_on::block_on;
+pub use builder::Builder;
+pub use context::EnterGuard;
+
+use crate::pool::Shared;
+use crate::task::schedule::Home;
+use crate::task::spawn::Spawn;
+use crate::task::{AsyncBody, ClosureBody, InvalidOperationError, Task, TaskCreationOptions};
+use std::fmt;
+use std::future::Future;
+use std::panic::Location;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+/// A tasklane runtime: a work-stealing thread pool (and, as later parts
+/// land, its timer and I/O drivers). Dropping it cancels its pending tasks,
+/// stops its threads, and returns within its shutdown timeout (1 s by
+/// default).
+///
+/// Most programs never make one: `Task::run` from a thread outside any
+/// runtime uses the process-wide default runtime, started on first use.
+///
+/// C#: the process's `ThreadPool` and `TaskScheduler.Default` together.
+pub struct Runtime {
+    handle: Handle,
+}
+
+/// A cloneable reference to a runtime, for spawning onto it from anywhere.
+/// Outlives the runtime harmlessly: after shutdown, work given to it ends
+/// Canceled and `try_` methods return `InvalidOperationError::RuntimeShutdown`.
+#[derive(Clone)]
+pub struct Handle {
+    shared: Arc<Shared>,
+}
+
+impl Runtime {
+    /// A runtime with default settings (workers = CPUs).
+    pub fn new() -> std::io::Result<Runtime> {
+        Builder::new().build()
+    }
+
+    /// Starts building a runtime. C#: no direct counterpart (.NET has one pool
+    /// per process).
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// A handle to this runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Runs `future` to completion on this thread, with this runtime as the
+    /// current one (so `Task::run` inside goes to its pool).
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _enter = self.handle.enter();
+        block_on(future)
+    }
+
+    /// Queues `f` on this runtime's pool. C#: `Task.Run`.
+    #[track_caller]
+    pub fn run<T, F>(&self, f: F) -> Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.run(f)
+    }
+
+    /// Runs `future` on this runtime's pool. C#: `Task.Run(async () => …)`.
+    #[track_caller]
+    pub fn run_async<T, F>(&self, future: F) -> Task<T>
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.handle.run_async(future)
+    }
+
+    /// Shuts down, waiting at most `timeout` for threads to stop; pending
+    /// tasks end Canceled. True if every thread stopped in time.
+    pub fn shutdown_timeout(self, timeout: Duration) -> bool {
+        let shared = self.handle.shared.clone();
+        std::mem::forget(self);
+        shared.shutdown(Instant::now() + timeout)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        let timeout = self.handle.shared.settings.shutdown_timeout;
+        self.handle.shared.shutdown(Instant::now() + timeout);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime").field("handle", &self.handle).finish()
+    }
+}
+
+impl Handle {
+    pub(crate) fn from_shared(shared: Arc<Shared>) -> Handle {
+        Handle { shared }
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn home(&self) -> Home {
+        Home(self.shared.clone())
+    }
+
+    /// The runtime the calling thread is in (a worker, or inside
+    /// `block_on`/`enter`), if any.
+    pub fn try_current() -> Option<Handle> {
+        context::current()
+    }
+
+    /// The current runtime, else the process-wide default one (started on
+    /// first use).
+    pub fn current_or_default() -> Handle {
+        context::current().unwrap_or_else(|| default_runtime().handle.clone())
+    }
+
+    pub(crate) fn try_current_or_default() -> Option<Handle> {
+        Some(Self::current_or_default())
+    }
+
+    /// Makes this runtime the current one on this thread until the guard
+    /// drops.
+    pub fn enter(&self) -> EnterGuard {
+        context::enter(self.clone())
+    }
+
+    /// True once the runtime has shut down.
+    pub fn is_shutdown(&self) -> bool {
+        self.shared.is_shutdown()
+    }
+
+    /// Queues `f` on this runtime's pool. C#: `Task.Run`.
+    #[track_caller]
+    pub fn run<T, F>(&self, f: F) -> Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_with(ClosureBody::new(f))
+    }
+
+    /// Runs `future` on this runtime's pool. C#: `Task.Run(async () => …)`.
+    #[track_caller]
+    pub fn run_async<T, F>(&self, future: F) -> Task<T>
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.spawn_with(AsyncBody::new(future))
+    }
+
+    /// As [`run_async`](Handle::run_async), but a shut-down runtime is an
+    /// error instead of a canceled task.
+    #[track_caller]
+    pub fn try_run_async<T, F>(&self, future: F) -> Result<Task<T>, InvalidOperationError>
+    where
+        F: Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        if self.is_shutdown() {
+            return Err(InvalidOperationError::RuntimeShutdown);
+        }
+        Ok(self.run_async(future))
+    }
+
+    #[track_caller]
+    fn spawn_with<T, F>(&self, body: F) -> Task<T>
+    where
+        F: Future<Output = crate::task::Outcome<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let mut spawn = Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller());
+        spawn.home = self.home();
+        spawn.spawn(body)
+    }
+
+    /// Runs `future` to completion on this thread with this runtime current.
+    /// A shut-down runtime is an error (the future is not polled).
+    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, InvalidOperationError> {
+        if self.is_shutdown() {
+            return Err(InvalidOperationError::RuntimeShutdown);
+        }
+        let _enter = self.enter();
+        Ok(block_on(future))
+    }
+
+    /// Worker threads of this runtime's pool.
+    pub fn worker_count(&self) -> usize {
+        self.shared.num_workers()
+    }
+
+    /// Tasks of this runtime not yet completed.
+    pub fn live_task_count(&self) -> usize {
+        self.shared.live_tasks()
+    }
+}
+
+impl fmt::Debug for Handle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Handle")
+            .field("pool", &self.shared.id)
+            .field("workers", &self.shared.num_workers())
+            .field("shutdown", &self.is_shutdown())
+            .finish()
+    }
+}
+
+static DEFAULT: OnceLock<Runtime> = OnceLock::new();
+
+/// The process-wide runtime `Task::run` uses outside any other runtime,
+/// started on first use with default settings and never shut down.
+pub fn default_runtime() -> &'static Runtime {
+    DEFAULT.get_or_init(|| {
+        Builder::new()
+            .thread_name("tasklane-default")
+            .build()
+            .expect("tasklane: could not start the default runtime's threads")
+    })
+}
+
+/// The home for new pool work: the current runtime's pool, else the
+/// default runtime's.
+pub(crate) fn current_home() -> Home {
+    match context::current_home() {
+        Some(h) => h,
+        None => default_runtime().handle.home(),
+    }
+}

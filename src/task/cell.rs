@@ -1,0 +1,345 @@
+//! The task cell: header and stage in one allocation, and the vtable
+//! functions that poll, complete, cancel and free it.
+
+use super::children;
+use super::header::{Header, Vtable};
+use super::raw::{Notified, RawTask};
+use super::state::{FinalKind, TransitionToIdle, TransitionToRunning};
+use super::{AggregateError, CancelReason, CanceledError, TaskError};
+use crate::loom::cell::UnsafeCell;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::task::{Context, Poll};
+
+/// What a task ends with: its value, or all its errors.
+pub(crate) type Outcome<T> = Result<T, AggregateError>;
+
+/// The future or the outcome; they share one slot.
+pub(crate) enum Stage<F, T> {
+    Running(F),
+    Finished(Outcome<T>),
+    Consumed,
+}
+
+/// One task: header first, so a `NonNull<Header>` is also a pointer to it.
+#[repr(C)]
+pub(crate) struct Cell<F, T> {
+    pub(crate) header: Header,
+    pub(crate) stage: UnsafeCell<Stage<F, T>>,
+}
+
+/// A future type for cells that are never polled (promises).
+pub(crate) struct NeverPolled<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T> Future for NeverPolled<T> {
+    type Output = Outcome<T>;
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Self::Output> {
+        Poll::Pending
+    }
+}
+
+impl<F, T> Cell<F, T>
+where
+    F: Future<Output = Outcome<T>>,
+{
+    const VTABLE: Vtable = Vtable {
+        poll: poll::<F, T>,
+        cancel: cancel::<F, T>,
+        dealloc: dealloc::<F, T>,
+        outcome: outcome::<F, T>,
+        failure: failure::<F, T>,
+        merge_child_faults: merge_child_faults::<F, T>,
+        take_outcome: take_outcome::<F, T>,
+    };
+
+    pub(crate) fn vtable() -> &'static Vtable {
+        &Self::VTABLE
+    }
+
+    /// Allocates a cell (the task's one allocation).
+    pub(crate) fn allocate(header: Header, stage: Stage<F, T>) -> RawTask {
+        let cell = Box::new(Cell {
+            header,
+            stage: UnsafeCell::new(stage),
+        });
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        RawTask::from_header(ptr)
+    }
+}
+
+fn cell<'a, F, T>(ptr: NonNull<Header>) -> &'a Cell<F, T> {
+    // SAFETY: the header is the first field of a `#[repr(C)]` Cell<F, T>, and
+    // the vtable that called us was made for exactly this F and T.
+    unsafe { ptr.cast::<Cell<F, T>>().as_ref() }
+}
+
+unsafe fn poll<F, T>(ptr: NonNull<Header>)
+where
+    F: Future<Output = Outcome<T>>,
+{
+    let raw = RawTask::from_header(ptr);
+    match raw.header().state.transition_to_running() {
+        TransitionToRunning::Success => poll_future::<F, T>(raw),
+        TransitionToRunning::Cancelled => complete::<F, T>(raw, Err(shutdown_error().into())),
+        TransitionToRunning::Failed => {}
+        TransitionToRunning::Dealloc => raw.dealloc(),
+    }
+}
+
+fn shutdown_error() -> TaskError {
+    TaskError::Canceled(CanceledError::with_reason(CancelReason::RuntimeShutdown))
+}
+
+fn poll_future<F, T>(raw: RawTask)
+where
+    F: Future<Output = Outcome<T>>,
+{
+    let cell = cell::<F, T>(raw.header_ptr());
+    let waker = super::raw::waker_ref(&raw);
+    let mut cx = Context::from_waker(&waker);
+    let res = {
+        let _current = super::current::CurrentGuard::enter(raw);
+        crate::diag::counters::poll_started();
+        // SAFETY: rule 2 (header.rs): we own the stage, so the context slot.
+        let slot = raw.header().context.with_mut(|c| unsafe { &mut *c });
+        crate::context::with_context(slot, || {
+            catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: rule 5: RUNNING gives us the stage; the future is
+                // never moved out of the cell while Running.
+                cell.stage.with_mut(|s| match unsafe { &mut *s } {
+                    Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
+                    _ => unreachable!("a RUNNING task's stage holds its future"),
+                })
+            }))
+        })
+    };
+    match res {
+        Ok(Poll::Pending) => match raw.header().state.transition_to_idle() {
+            TransitionToIdle::Ok => {}
+            TransitionToIdle::OkDealloc => raw.dealloc(),
+            TransitionToIdle::OkNotified => {
+                let yielded = super::yield_now::take_yield_request();
+                super::schedule::schedule_requeue(Notified(raw), yielded);
+            }
+            TransitionToIdle::Cancelled => complete::<F, T>(raw, Err(shutdown_error().into())),
+        },
+        Ok(Poll::Ready(out)) => complete::<F, T>(raw, out),
+        Err(panic) => complete::<F, T>(raw, Err(TaskError::from_panic(panic).into())),
+    }
+}
+
+/// The owner of the stage ends the body: drops the future, stores the
+/// outcome, and completes the task (or leaves it waiting for children).
+/// Consumes the owner's ref.
+fn complete<F, T>(raw: RawTask, out: Outcome<T>)
+where
+    F: Future<Output = Outcome<T>>,
+{
+    let cell = cell::<F, T>(raw.header_ptr());
+    // Drop the future first: its destructor is user code and may panic.
+    // SAFETY: rule 5: we own the stage.
+    let dropped = catch_unwind(AssertUnwindSafe(|| {
+        cell.stage
+            .with_mut(|s| unsafe { *s = Stage::Consumed })
+    }));
+    let out = match (out, dropped) {
+        (Ok(_), Err(panic)) => Err(TaskError::from_panic(panic).into()),
+        (out, _) => out,
+    };
+    // SAFETY: rule 5: we own the stage.
+    cell.stage
+        .with_mut(|s| unsafe { *s = Stage::Finished(out) });
+    let Some(child_faults) = children::body_finished(raw) else {
+        // Children still run; the last of them completes the task.
+        raw.ref_dec();
+        return;
+    };
+    if !child_faults.is_empty() {
+        add_faults::<F, T>(raw, child_faults);
+    }
+    finish(raw, final_kind::<F, T>(raw));
+}
+
+fn final_kind<F, T>(raw: RawTask) -> FinalKind {
+    let cell = cell::<F, T>(raw.header_ptr());
+    // SAFETY: rule 5: the caller owns the stage.
+    cell.stage.with(|s| match unsafe { &*s } {
+        Stage::Finished(Ok(_)) => FinalKind::RanToCompletion,
+        Stage::Finished(Err(agg)) if agg.is_canceled() => FinalKind::Canceled,
+        Stage::Finished(Err(_)) => FinalKind::Faulted,
+        _ => unreachable!("final_kind of an unfinished stage"),
+    })
+}
+
+fn add_faults<F, T>(raw: RawTask, faults: Vec<TaskError>) {
+    let cell = cell::<F, T>(raw.header_ptr());
+    // SAFETY: rule 5: the caller owns the stage.
+    cell.stage.with_mut(|s| {
+        let stage = unsafe { &mut *s };
+        let mut all = match std::mem::replace(stage, Stage::Consumed) {
+            // A canceled body with faulted children ends Faulted with only the
+            // children's faults, as .NET does.
+            Stage::Finished(Ok(_)) => Vec::new(),
+            Stage::Finished(Err(agg)) if agg.is_canceled() => Vec::new(),
+            Stage::Finished(Err(agg)) => agg.errors().to_vec(),
+            _ => unreachable!("children merged into an unfinished stage"),
+        };
+        all.extend(faults);
+        *stage = Stage::Finished(Err(
+            AggregateError::from_errors(all).expect("at least one child fault")
+        ));
+    });
+}
+
+unsafe fn merge_child_faults<F, T>(ptr: NonNull<Header>, faults: Vec<TaskError>)
+where
+    F: Future<Output = Outcome<T>>,
+{
+    let raw = RawTask::from_header(ptr);
+    if !faults.is_empty() {
+        add_faults::<F, T>(raw, faults);
+    }
+    // `finish` consumes a ref; the child's parent ref stays with the child.
+    raw.ref_inc();
+    finish(raw, final_kind::<F, T>(raw));
+}
+
+unsafe fn cancel<F, T>(ptr: NonNull<Header>, reason: CancelReason)
+where
+    F: Future<Output = Outcome<T>>,
+{
+    let raw = RawTask::from_header(ptr);
+    complete::<F, T>(
+        raw,
+        Err(TaskError::Canceled(CanceledError::with_reason(reason)).into()),
+    );
+}
+
+unsafe fn dealloc<F, T>(ptr: NonNull<Header>) {
+    // SAFETY: the cell was made by `Box::new` in `Cell::allocate` and this is
+    // the last ref.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, T>>().as_ptr()) });
+}
+
+unsafe fn outcome<F, T>(ptr: NonNull<Header>) -> *const () {
+    let cell = cell::<F, T>(ptr);
+    // SAFETY: rule 5: called only after COMPLETE, when the stage is immutable.
+    cell.stage.with(|s| match unsafe { &*s } {
+        Stage::Finished(o) => o as *const Outcome<T> as *const (),
+        _ => std::ptr::null(),
+    })
+}
+
+unsafe fn take_outcome<F, T>(ptr: NonNull<Header>, out: *mut ()) {
+    let cell = cell::<F, T>(ptr);
+    // SAFETY: rule 5: the caller holds the only handle of a complete task, so
+    // nobody else reads the stage; `out` points to an `Option<Outcome<T>>`.
+    cell.stage.with_mut(|s| unsafe {
+        if let Stage::Finished(o) = std::mem::replace(&mut *s, Stage::Consumed) {
+            *(out as *mut Option<Outcome<T>>) = Some(o);
+        }
+    })
+}
+
+unsafe fn failure<F, T>(ptr: NonNull<Header>) -> Option<AggregateError> {
+    let cell = cell::<F, T>(ptr);
+    // SAFETY: rule 5: called only after the outcome is stored and published
+    // to the caller.
+    cell.stage.with(|s| match unsafe { &*s } {
+        Stage::Finished(Err(agg)) => Some(agg.clone()),
+        _ => None,
+    })
+}
+
+/// Publishes the final state, then runs what completion owes: continuations,
+/// the unobserved-fault report, the parent's bookkeeping, and the registry
+/// release. Consumes one ref the caller holds.
+pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
+    let header = raw.header();
+    // The outcome is visible to everyone from here on.
+    let prev = header.state.transition_to_complete(kind);
+    if prev.has_continuations() {
+        run_continuations(raw);
+    }
+    if kind == FinalKind::Faulted && prev.has_no_handles() {
+        // Nobody can observe it any more: report now.
+        crate::diag::unobserved::report(raw);
+    }
+    if let Some(parent) = &header.parent {
+        let fault = if kind == FinalKind::Faulted {
+            // SAFETY: complete; the stage is immutable.
+            unsafe { (header.vtable.failure)(raw.header_ptr()) }
+                .map(|agg| TaskError::new(agg))
+        } else {
+            None
+        };
+        children::child_finished(parent.raw(), fault);
+    }
+    // SAFETY: complete: nobody writes `home` any more (rule 2); our ref keeps
+    // the header, and so the home, alive during the call.
+    let released = header
+        .home
+        .with(|h| unsafe { (*h).as_ref().and_then(|h| h.0.release(raw)) });
+    drop(released);
+    raw.ref_dec();
+}
+
+thread_local! {
+    /// How deep inline continuations are nested on this thread.
+    static INLINE_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Continuations nested deeper than this on one stack are queued instead of
+/// run inline (.NET's stack guard does the same).
+const MAX_INLINE_DEPTH: u32 = 16;
+
+/// Drains the continuation list of a completed task and runs each entry.
+pub(crate) fn run_continuations(raw: RawTask) {
+    let header = raw.header();
+    let asynchronous = header
+        .options
+        .contains(super::TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY);
+    let conts = header.continuations.take_all();
+    let run = || {
+        for c in conts {
+            run_continuation(c, asynchronous);
+        }
+    };
+    if asynchronous {
+        super::schedule::with_remote_wakes(run);
+    } else {
+        run();
+    }
+}
+
+/// Runs one continuation taken from a completed task's list.
+pub(crate) fn run_continuation(c: super::continuation::Continuation, asynchronous: bool) {
+    use super::continuation::Continuation;
+    use super::state::TransitionToNotified;
+    match c {
+        Continuation::Waker(w) => {
+            // Waking user wakers is user code: a panic must not skip the
+            // other continuations.
+            let _ = catch_unwind(AssertUnwindSafe(|| w.wake()));
+        }
+        Continuation::Inline(task) => {
+            let raw = task.into_raw();
+            match raw.header().state.transition_to_notified_by_val() {
+                TransitionToNotified::Submit => {
+                    let depth = INLINE_DEPTH.with(|d| d.get());
+                    if asynchronous || depth >= MAX_INLINE_DEPTH {
+                        super::schedule::schedule(Notified(raw), false);
+                    } else {
+                        INLINE_DEPTH.with(|d| d.set(depth + 1));
+                        Notified(raw).run();
+                        INLINE_DEPTH.with(|d| d.set(depth));
+                    }
+                }
+                TransitionToNotified::DoNothing => {}
+                TransitionToNotified::Dealloc => raw.dealloc(),
+            }
+        }
+    }
+}

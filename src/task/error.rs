@@ -1,0 +1,417 @@
+//! The errors a task can end with, and the errors misuse returns.
+//!
+//! C#: `Exception` stored in a faulted `Task`, `OperationCanceledException`,
+//! `AggregateException`, `InvalidOperationException`.
+
+use crate::cancel::CancellationToken;
+use std::any::Any;
+use std::error::Error;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+
+/// Why a task did not run to completion: the error `.await` yields (the
+/// *first* error, as C# `await` rethrows the first exception).
+///
+/// C#: the exception `await task` rethrows — `OperationCanceledException` for
+/// a canceled task, the original exception for a faulted one.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// The task was canceled. C#: `TaskCanceledException` /
+    /// `OperationCanceledException`.
+    Canceled(CanceledError),
+    /// The task faulted: its body returned an error, panicked, or its promise
+    /// was broken. The original error is kept and can be downcast.
+    Faulted(Fault),
+}
+
+impl TaskError {
+    /// Wraps any error as a fault. If `error` is itself a [`TaskError`] or a
+    /// [`CanceledError`], it is kept as what it is instead of being wrapped.
+    pub fn new<E>(error: E) -> TaskError
+    where
+        E: Error + Send + Sync + 'static,
+    {
+        let boxed: Box<dyn Any> = Box::new(error);
+        match boxed.downcast::<TaskError>() {
+            Ok(te) => *te,
+            Err(other) => match other.downcast::<CanceledError>() {
+                Ok(c) => TaskError::Canceled(*c),
+                Err(other) => match other.downcast::<E>() {
+                    Ok(e) => TaskError::Faulted(Fault::new(*e)),
+                    Err(_) => unreachable!("the box holds an E"),
+                },
+            },
+        }
+    }
+
+    /// A canceled error with no token. C#: `new TaskCanceledException()`.
+    pub fn canceled() -> TaskError {
+        TaskError::Canceled(CanceledError::new())
+    }
+
+    /// True if this is a cancellation.
+    pub fn is_canceled(&self) -> bool {
+        matches!(self, TaskError::Canceled(_))
+    }
+
+    /// True if this is a fault (not a cancellation).
+    pub fn is_faulted(&self) -> bool {
+        matches!(self, TaskError::Faulted(_))
+    }
+
+    /// True if the fault is a panic in the task body.
+    pub fn is_panic(&self) -> bool {
+        self.downcast_ref::<PanicError>().is_some()
+    }
+
+    /// True if the fault is a broken promise (a `TaskCompletionSource`
+    /// dropped without completing).
+    pub fn is_broken_promise(&self) -> bool {
+        self.downcast_ref::<BrokenPromiseError>().is_some()
+    }
+
+    /// The cancellation, if this is one.
+    pub fn as_canceled(&self) -> Option<&CanceledError> {
+        match self {
+            TaskError::Canceled(c) => Some(c),
+            TaskError::Faulted(_) => None,
+        }
+    }
+
+    /// The fault, if this is one.
+    pub fn as_fault(&self) -> Option<&Fault> {
+        match self {
+            TaskError::Faulted(f) => Some(f),
+            TaskError::Canceled(_) => None,
+        }
+    }
+
+    /// The original error, if it is of type `E`. C#: `catch (E e)`.
+    pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
+        match self {
+            TaskError::Faulted(f) => f.downcast_ref::<E>(),
+            TaskError::Canceled(c) => (c as &dyn Error).downcast_ref::<E>(),
+        }
+    }
+
+    pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> TaskError {
+        TaskError::Faulted(Fault::new(PanicError::from_payload(payload)))
+    }
+}
+
+impl fmt::Debug for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Canceled(c) => f.debug_tuple("Canceled").field(c).finish(),
+            TaskError::Faulted(x) => f.debug_tuple("Faulted").field(x).finish(),
+        }
+    }
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Canceled(c) => fmt::Display::fmt(c, f),
+            TaskError::Faulted(x) => fmt::Display::fmt(x, f),
+        }
+    }
+}
+
+impl Error for TaskError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            TaskError::Canceled(_) => None,
+            TaskError::Faulted(x) => Some(x.as_error()),
+        }
+    }
+}
+
+impl From<CanceledError> for TaskError {
+    fn from(c: CanceledError) -> TaskError {
+        TaskError::Canceled(c)
+    }
+}
+
+/// One error stored in a faulted task; cheap to clone, shared by everyone who
+/// observes the task.
+///
+/// C#: the `Exception` object inside a faulted `Task`.
+#[derive(Clone)]
+pub struct Fault {
+    error: Arc<dyn Error + Send + Sync + 'static>,
+}
+
+impl Fault {
+    /// Wraps an error.
+    pub fn new<E: Error + Send + Sync + 'static>(error: E) -> Fault {
+        Fault {
+            error: Arc::new(error),
+        }
+    }
+
+    /// The error itself.
+    pub fn as_error(&self) -> &(dyn Error + Send + Sync + 'static) {
+        &*self.error
+    }
+
+    /// The original error, if it is of type `E`.
+    pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
+        (&*self.error as &(dyn Error + 'static)).downcast_ref::<E>()
+    }
+}
+
+impl fmt::Debug for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.error, f)
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.error, f)
+    }
+}
+
+/// Why a cancellation happened, when the runtime knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CancelReason {
+    /// A cancellation token was signalled, or code asked for cancellation.
+    Requested,
+    /// The runtime shut down while the task was pending.
+    RuntimeShutdown,
+    /// A continuation's condition (`OnlyOnFaulted`, `NotOnCanceled`, …) did
+    /// not hold for its antecedent.
+    ContinuationConditionNotMet,
+}
+
+/// A cancellation. C#: `OperationCanceledException` (and its subclass
+/// `TaskCanceledException`), carrying the token that caused it, if any.
+#[derive(Clone)]
+pub struct CanceledError {
+    token: Option<CancellationToken>,
+    reason: CancelReason,
+}
+
+impl CanceledError {
+    /// A cancellation with no token. C#: `new OperationCanceledException()`.
+    pub fn new() -> CanceledError {
+        CanceledError {
+            token: None,
+            reason: CancelReason::Requested,
+        }
+    }
+
+    /// A cancellation caused by `token`. C#: `new
+    /// OperationCanceledException(token)`.
+    pub fn with_token(token: CancellationToken) -> CanceledError {
+        CanceledError {
+            token: Some(token),
+            reason: CancelReason::Requested,
+        }
+    }
+
+    pub(crate) fn with_reason(reason: CancelReason) -> CanceledError {
+        CanceledError {
+            token: None,
+            reason,
+        }
+    }
+
+    /// The token whose cancellation caused this, if any. C#:
+    /// `OperationCanceledException.CancellationToken`.
+    pub fn token(&self) -> Option<&CancellationToken> {
+        self.token.as_ref()
+    }
+
+    /// Why the cancellation happened.
+    pub fn reason(&self) -> CancelReason {
+        self.reason
+    }
+}
+
+impl Default for CanceledError {
+    fn default() -> Self {
+        CanceledError::new()
+    }
+}
+
+impl fmt::Debug for CanceledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CanceledError")
+            .field("has_token", &self.token.is_some())
+            .field("reason", &self.reason)
+            .finish()
+    }
+}
+
+impl fmt::Display for CanceledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.reason {
+            CancelReason::Requested => f.write_str("the operation was canceled"),
+            CancelReason::RuntimeShutdown => {
+                f.write_str("the operation was canceled because its runtime shut down")
+            }
+            CancelReason::ContinuationConditionNotMet => f.write_str(
+                "the continuation was canceled because its antecedent did not end as its options require",
+            ),
+        }
+    }
+}
+
+impl Error for CanceledError {}
+
+/// A panic in a task body, caught by the runtime: the task faults and the
+/// worker thread survives.
+#[derive(Clone, Debug)]
+pub struct PanicError {
+    message: String,
+}
+
+impl PanicError {
+    pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> PanicError {
+        let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "a panic with a non-string payload".to_owned()
+        };
+        PanicError { message }
+    }
+
+    /// The panic message.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for PanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the task panicked: {}", self.message)
+    }
+}
+
+impl Error for PanicError {}
+
+/// Every `TaskCompletionSource` of a task was dropped without completing it.
+///
+/// .NET would leave such a task pending forever; tasklane faults it and names
+/// where the source was created.
+#[derive(Clone, Debug)]
+pub struct BrokenPromiseError {
+    created_at: &'static Location<'static>,
+}
+
+impl BrokenPromiseError {
+    pub(crate) fn new(created_at: &'static Location<'static>) -> BrokenPromiseError {
+        BrokenPromiseError { created_at }
+    }
+
+    /// Where the `TaskCompletionSource` was created.
+    pub fn created_at(&self) -> &'static Location<'static> {
+        self.created_at
+    }
+}
+
+impl fmt::Display for BrokenPromiseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "broken promise: the TaskCompletionSource created at {} was dropped without being completed",
+            self.created_at
+        )
+    }
+}
+
+impl Error for BrokenPromiseError {}
+
+/// A call that is not valid in the object's current state.
+///
+/// C#: `InvalidOperationException`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidOperationError {
+    /// `start()` on a task that was already started, is a promise or a
+    /// continuation, or was created hot (`Task::run`).
+    TaskAlreadyStarted,
+    /// `set_result` / `set_error` / `set_canceled` on a completed source.
+    PromiseAlreadyCompleted,
+    /// The runtime was shut down: it accepts no more work.
+    RuntimeShutdown,
+    /// A `ValueTask` whose result was already consumed was awaited again.
+    ValueTaskConsumed,
+    /// `set_error` was given an empty list of errors.
+    EmptyErrorList,
+    /// A blocking wait was called where it can never finish.
+    WouldDeadlock(&'static str),
+    /// `when_any` was given no tasks.
+    EmptyWhenAny,
+    /// `into_output` / `into_result` found other handles to the task, so the
+    /// output cannot be moved out; it stays in the task for them.
+    OutputShared,
+}
+
+impl fmt::Display for InvalidOperationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InvalidOperationError::TaskAlreadyStarted => f.write_str(
+                "start() may be called only once, on a task created cold with Task::new",
+            ),
+            InvalidOperationError::PromiseAlreadyCompleted => {
+                f.write_str("the TaskCompletionSource was already completed")
+            }
+            InvalidOperationError::RuntimeShutdown => {
+                f.write_str("the runtime was shut down and accepts no more work")
+            }
+            InvalidOperationError::ValueTaskConsumed => f.write_str(
+                "this ValueTask was already awaited; convert it with as_task() to await it twice",
+            ),
+            InvalidOperationError::EmptyErrorList => {
+                f.write_str("set_errors needs at least one error")
+            }
+            InvalidOperationError::WouldDeadlock(why) => write!(f, "this wait would deadlock: {why}"),
+            InvalidOperationError::EmptyWhenAny => {
+                f.write_str("when_any needs at least one task")
+            }
+            InvalidOperationError::OutputShared => f.write_str(
+                "the output cannot be moved out while other handles to the task exist; drop them first, or await a clone of the task",
+            ),
+        }
+    }
+}
+
+impl Error for InvalidOperationError {}
+
+/// `set_result` on a completed `TaskCompletionSource`: the value is handed
+/// back, nothing is lost.
+pub struct SetResultError<T> {
+    value: T,
+}
+
+impl<T> SetResultError<T> {
+    pub(crate) fn new(value: T) -> Self {
+        SetResultError { value }
+    }
+
+    /// Takes back the value that was not stored.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+}
+
+impl<T> fmt::Debug for SetResultError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SetResultError(PromiseAlreadyCompleted)")
+    }
+}
+
+impl<T> fmt::Display for SetResultError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&InvalidOperationError::PromiseAlreadyCompleted, f)
+    }
+}
+
+impl<T> Error for SetResultError<T> {}

@@ -1,0 +1,405 @@
+//! `Task<T>`: a cheap, cloneable handle to one promise.
+
+use super::cell::Outcome;
+use super::continuation::{Continuation, Registered};
+use super::header::Header;
+use super::raw::RawTask;
+use super::state::FinalKind;
+use super::{AggregateError, InvalidOperationError, TaskCreationOptions, TaskError, TaskStatus};
+use crate::loom::sync::atomic::Ordering;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// A handle to a task: work running on the pool, a promise completed from
+/// outside, or a continuation. Cloning is cheap; every clone sees the same
+/// task. Await it (`task.await` or `task.clone().await`), block on it
+/// (`wait()`, `result()`), or continue from it (`continue_with`), from as many
+/// places at once as you like.
+///
+/// `.await` yields `Result<T, TaskError>` with the *first* error; `wait()` and
+/// `result()` yield `Result<_, AggregateError>` with *all* of them, as in C#.
+///
+/// **Outputs that are not `Clone`.** Every handle may read the output, so
+/// `.await` and `result()` clone it (for `T: Clone`). For other types either
+/// wrap the value in an `Arc` (`Task<Arc<Big>>`), or take it out through the
+/// last handle with [`Task::into_output`] (async) or [`Task::into_result`]
+/// (blocking), which move the value without cloning.
+///
+/// C#: `System.Threading.Tasks.Task<TResult>` (and `Task` as `Task<()>`).
+pub struct Task<T> {
+    raw: RawTask,
+    /// This handle's registration in the continuation list while awaited.
+    key: Option<usize>,
+    _t: PhantomData<T>,
+}
+
+// SAFETY: a Task<T> is like an Arc of the outcome: sending it or sharing it
+// lets other threads read `&T` (clone) or take `T` (unique handle), so it is
+// Send and Sync exactly when T is Send and Sync.
+unsafe impl<T: Send + Sync> Send for Task<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send + Sync> Sync for Task<T> {}
+
+impl<T> Unpin for Task<T> {}
+
+impl<T> Task<T> {
+    /// Wraps a fresh task's handle ref (the cell starts with one handle).
+    pub(crate) fn from_new_raw(raw: RawTask) -> Task<T> {
+        Task {
+            raw,
+            key: None,
+            _t: PhantomData,
+        }
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    fn header(&self) -> &Header {
+        self.raw.header()
+    }
+
+    /// The task's id, unique in this process. C#: `Task.Id`.
+    pub fn id(&self) -> u64 {
+        self.header().id()
+    }
+
+    /// Where in the code the task (or its `TaskCompletionSource`) was created.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.header().location
+    }
+
+    /// The options the task was created with. C#: `Task.CreationOptions`.
+    pub fn creation_options(&self) -> TaskCreationOptions {
+        self.header().options
+    }
+
+    /// The task's current status. C#: `Task.Status`.
+    pub fn status(&self) -> TaskStatus {
+        TaskStatus::from_snapshot(self.header().state.load(), self.header().kind)
+    }
+
+    /// True once the task reached a final state. C#: `Task.IsCompleted`.
+    pub fn is_completed(&self) -> bool {
+        self.header().state.load().is_complete()
+    }
+
+    /// True if the task ran to completion. C#: `Task.IsCompletedSuccessfully`.
+    pub fn is_completed_successfully(&self) -> bool {
+        self.final_kind() == Some(FinalKind::RanToCompletion)
+    }
+
+    /// True if the task faulted. C#: `Task.IsFaulted`.
+    pub fn is_faulted(&self) -> bool {
+        self.final_kind() == Some(FinalKind::Faulted)
+    }
+
+    /// True if the task was canceled. C#: `Task.IsCanceled`.
+    pub fn is_canceled(&self) -> bool {
+        self.final_kind() == Some(FinalKind::Canceled)
+    }
+
+    fn final_kind(&self) -> Option<FinalKind> {
+        let s = self.header().state.load();
+        s.is_complete().then(|| s.final_kind())
+    }
+
+    /// The outcome, once complete. Reading a failure marks it observed.
+    fn outcome(&self) -> Option<&Outcome<T>> {
+        let s = self.header().state.load();
+        if !s.is_complete() {
+            return None;
+        }
+        // SAFETY: COMPLETE (acquired above) makes the stage immutable, and it
+        // holds an `Outcome<T>` because this handle was made for this cell
+        // (rule 5 of header.rs). A null pointer means the output was moved out
+        // by `into_output`, which needs every other handle gone, so not here.
+        let p = unsafe { (self.header().vtable.outcome)(self.raw.header_ptr()) };
+        debug_assert!(!p.is_null(), "outcome read after it was moved out");
+        // SAFETY: as above.
+        let o = unsafe { &*(p as *const Outcome<T>) };
+        if o.is_err() {
+            self.header().state.set_observed();
+        }
+        Some(o)
+    }
+
+    /// The errors of a faulted task; `None` if it is not (yet) faulted, as
+    /// for a canceled task. Reading it observes the fault. C#:
+    /// `Task.Exception`.
+    pub fn exception(&self) -> Option<AggregateError> {
+        if !self.is_faulted() {
+            return None;
+        }
+        self.outcome().and_then(|o| o.as_ref().err().cloned())
+    }
+
+    /// Blocks until the task completes, then reports all its errors. A
+    /// canceled task reports one `TaskError::Canceled`. C#: `Task.Wait()`.
+    ///
+    /// On a pool worker this tells the pool the thread is blocked, so other
+    /// work is not starved.
+    pub fn wait(&self) -> Result<(), AggregateError> {
+        self.block_until_complete(None);
+        match self.outcome().expect("complete after blocking") {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    /// Blocks until the task completes or `timeout` passes; true if it
+    /// completed. Errors are not reported (use `wait`/`exception`). C#:
+    /// `Task.Wait(TimeSpan)`.
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.block_until_complete(Some(Instant::now() + timeout))
+    }
+
+    /// Blocks until complete (or the deadline); true if complete.
+    fn block_until_complete(&self, deadline: Option<Instant>) -> bool {
+        if self.is_completed() {
+            return true;
+        }
+        crate::runtime::blocking_wait::wait_for(self.raw, deadline)
+    }
+
+    /// Registers `waker` to be woken when the task completes, updating this
+    /// handle's earlier registration. True if the task is complete.
+    fn register_waker(&mut self, waker: &Waker) -> bool {
+        let header = self.raw.header();
+        if let Some(key) = self.key {
+            if header.continuations.update_waker(key, waker) {
+                return header.state.load().is_complete();
+            }
+            self.key = None;
+            return true;
+        }
+        crate::diag::counters::waker_registered();
+        match register(self.raw, Continuation::Waker(waker.clone())) {
+            Registered::Stored(k) => {
+                self.key = Some(k);
+                false
+            }
+            Registered::MustDrain => {
+                super::cell::run_continuations(self.raw);
+                true
+            }
+            Registered::Completed(_) => true,
+        }
+    }
+
+    /// Ready once the task is complete; otherwise registers (or refreshes)
+    /// this handle's waker.
+    pub(crate) fn poll_completion(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_completed() || self.register_waker(cx.waker()) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// A future that waits for completion and then yields the task itself
+    /// (for outputs that are not `Clone`, or to inspect the status).
+    pub fn completion(&self) -> Completion<T> {
+        Completion {
+            task: Some(self.clone()),
+        }
+    }
+
+    /// Takes the output out of the task, without cloning it, once it
+    /// completes. This must be the task's last handle by then (other clones,
+    /// and a `TaskCompletionSource`, dropped); otherwise the output stays in
+    /// the task for the others and this yields a fault holding
+    /// [`InvalidOperationError::OutputShared`].
+    pub fn into_output(self) -> IntoOutput<T> {
+        IntoOutput { task: Some(self) }
+    }
+
+    /// Blocks until complete, then takes the output out without cloning it
+    /// (see [`Task::into_output`]).
+    pub fn into_result(self) -> Result<T, AggregateError> {
+        self.block_until_complete(None);
+        self.take_output().map_err(|e| match e {
+            Taken::Failed(agg) => agg,
+            Taken::Shared(e) => AggregateError::one(e),
+        })
+    }
+
+    fn take_output(self) -> Result<T, Taken> {
+        let o = self.outcome().expect("take_output after completion");
+        if let Err(agg) = o {
+            return Err(Taken::Failed(agg.clone()));
+        }
+        if self.header().handles.load(Ordering::Acquire) != 1 {
+            return Err(Taken::Shared(TaskError::new(
+                InvalidOperationError::OutputShared,
+            )));
+        }
+        let mut slot: Option<Outcome<T>> = None;
+        // SAFETY: rule 5: this is the only handle, so nobody else reads the
+        // stage; `take_outcome` moves an `Outcome<T>` into the slot.
+        unsafe {
+            (self.header().vtable.take_outcome)(
+                self.raw.header_ptr(),
+                &mut slot as *mut Option<Outcome<T>> as *mut (),
+            )
+        };
+        match slot {
+            Some(Ok(v)) => Ok(v),
+            Some(Err(agg)) => Err(Taken::Failed(agg)),
+            None => unreachable!("a completed task's outcome is present"),
+        }
+    }
+}
+
+enum Taken {
+    Failed(AggregateError),
+    Shared(TaskError),
+}
+
+/// Registers a continuation on a task, publishing HAS_CONTINUATIONS under the
+/// list lock.
+pub(crate) fn register(raw: RawTask, cont: Continuation) -> Registered {
+    let header = raw.header();
+    header.continuations.register(None, cont, || {
+        let prev = header.state.set_has_continuations();
+        // Complete without having seen our bit: the completer skipped the list.
+        prev.is_complete() && !prev.has_continuations()
+    })
+}
+
+impl<T: Clone> Task<T> {
+    /// Blocks until the task completes and returns its value, or all its
+    /// errors. C#: `Task<T>.Result`.
+    pub fn result(&self) -> Result<T, AggregateError> {
+        self.block_until_complete(None);
+        self.outcome().expect("complete after blocking").clone()
+    }
+
+    /// The value if the task already ran to completion, without blocking.
+    pub fn try_result(&self) -> Option<Result<T, AggregateError>> {
+        self.outcome().cloned()
+    }
+
+    fn first_error(o: &Outcome<T>) -> Result<T, TaskError> {
+        match o {
+            Ok(v) => Ok(v.clone()),
+            Err(agg) => Err(agg.first().clone()),
+        }
+    }
+}
+
+impl<T: Clone> Future for Task<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Synchronous completion: no registration, nothing scheduled.
+        if let Some(o) = self.outcome() {
+            return Poll::Ready(Self::first_error(o));
+        }
+        if self.register_waker(cx.waker()) {
+            let o = self.outcome().expect("complete");
+            return Poll::Ready(Self::first_error(o));
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Clone for Task<T> {
+    fn clone(&self) -> Task<T> {
+        self.header().handles.fetch_add(1, Ordering::Relaxed);
+        Task {
+            raw: self.raw,
+            key: None,
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        let header = self.raw.header();
+        if let Some(key) = self.key.take() {
+            drop(header.continuations.remove(key));
+        }
+        if header.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let prev = header.state.handles_gone();
+            if prev.is_complete()
+                && prev.final_kind() == FinalKind::Faulted
+                && !prev.is_observed()
+            {
+                crate::diag::unobserved::report(self.raw);
+            }
+            self.raw.ref_dec();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Task")
+            .field("id", &self.id())
+            .field("status", &self.status())
+            .field("location", &format_args!("{}", self.location()))
+            .finish()
+    }
+}
+
+impl<T> PartialEq for Task<T> {
+    /// Handles are equal when they refer to the same task.
+    fn eq(&self, other: &Task<T>) -> bool {
+        self.raw == other.raw
+    }
+}
+
+impl<T> Eq for Task<T> {}
+
+/// Waits for a task to complete and yields the task itself. Made by
+/// [`Task::completion`].
+pub struct Completion<T> {
+    task: Option<Task<T>>,
+}
+
+impl<T> Future for Completion<T> {
+    type Output = Task<T>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Task<T>> {
+        let task = self.task.as_mut().expect("Completion polled after it finished");
+        if task.is_completed() || task.register_waker(cx.waker()) {
+            let mut t = self.task.take().expect("present");
+            if let Some(key) = t.key.take() {
+                drop(t.header().continuations.remove(key));
+            }
+            return Poll::Ready(t);
+        }
+        Poll::Pending
+    }
+}
+
+/// Takes the output out of the last handle when the task completes. Made by
+/// [`Task::into_output`].
+pub struct IntoOutput<T> {
+    task: Option<Task<T>>,
+}
+
+impl<T> Future for IntoOutput<T> {
+    type Output = Result<T, TaskError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = self.task.as_mut().expect("IntoOutput polled after it finished");
+        if task.is_completed() || task.register_waker(cx.waker()) {
+            let mut t = self.task.take().expect("present");
+            if let Some(key) = t.key.take() {
+                drop(t.header().continuations.remove(key));
+            }
+            return Poll::Ready(t.take_output().map_err(|e| match e {
+                Taken::Failed(agg) => agg.first().clone(),
+                Taken::Shared(e) => e,
+            }));
+        }
+        Poll::Pending
+    }
+}

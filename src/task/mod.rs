@@ -1,0 +1,45 @@
+//! The task core: `Task<T>` as a shared promise with a status lifecycle and
+//! continuations, `TaskCompletionSource`, errors, combinators.
+//!
+#![doc = include_str!("README.md")]
+
+mod aggregate;
+mod body;
+pub(crate) mod cell;
+mod children;
+mod combinators;
+mod completion_source;
+pub(crate) mod continuation;
+mod continue_with;
+mod create;
+pub(crate) mod current;
+mod error;
+mod handle;
+pub(crate) mod header;
+mod options;
+pub(crate) mod raw;
+pub(crate) mod registry;
+pub(crate) mod schedule;
+pub(crate) mod spawn;
+pub(crate) mod state;
+mod status;
+mod yield_now;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+
+pub use aggregate::AggregateError;
+pub use completion_source::TaskCompletionSource;
+pub use current::current_id;
+pub use error::{
+    BrokenPromiseError, CancelReason, CanceledError, Fault, InvalidOperationError, PanicError,
+    SetResultError, TaskError,
+};
+pub use handle::{Completion, IntoOutput, Task};
+pub use options::{ContinuationOptions, TaskCreationOptions};
+pub use status::TaskStatus;
+pub use yield_now::{YieldNow, yield_now};
+
+pub(crate) use body::{AsyncBody, ClosureBody, OutcomeBody, TryAsyncBody, work_error};
+pub(crate) use cell::Outcome;
+pub(crate) use handle::register as handle_register;

@@ -1,0 +1,210 @@
+//! Pointers to task cells: the non-owning `RawTask`, the owning `TaskRef`
+//! (one ref) and `Notified` (one ref that must be run), and the task waker.
+
+use super::header::Header;
+use super::state::{TransitionToNotified, TransitionToShutdown};
+use crate::task::CancelReason;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::task::{RawWaker, RawWakerVTable, Waker};
+
+/// A non-owning pointer to a task cell. Valid while some ref is held.
+#[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a task cell is shared across threads by design; every field of the
+// header is either atomic or guarded by the rules in `header.rs`, and the
+// stage is `Send` whenever a cell is created from a `Send` future (cells of
+// `!Send` futures never leave their home thread's scheduler).
+unsafe impl Send for RawTask {}
+// SAFETY: as above.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    pub(crate) fn from_header(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    pub(crate) fn header_ptr(self) -> NonNull<Header> {
+        self.ptr
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: a RawTask is only used while a ref keeps the cell alive.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    pub(crate) fn ref_inc(self) {
+        self.header().state.ref_inc();
+    }
+
+    /// Drops one ref, deallocating on the last.
+    pub(crate) fn ref_dec(self) {
+        if self.header().state.ref_dec() {
+            self.dealloc();
+        }
+    }
+
+    pub(crate) fn dealloc(self) {
+        // SAFETY: called once, when the ref count reached zero.
+        unsafe { (self.header().vtable.dealloc)(self.ptr) }
+    }
+
+    /// Polls the task, consuming one Notified ref.
+    pub(crate) fn poll(self) {
+        // SAFETY: the caller gives up a Notified ref, as `poll` expects.
+        unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// The caller owns the stage and a ref: cancels the task.
+    pub(crate) fn cancel_owned(self, reason: CancelReason) {
+        // SAFETY: the caller claimed the stage (RUNNING) and holds a ref.
+        unsafe { (self.header().vtable.cancel)(self.ptr, reason) }
+    }
+
+    /// Wakes the task, consuming one ref.
+    pub(crate) fn wake_by_val(self) {
+        match self.header().state.transition_to_notified_by_val() {
+            TransitionToNotified::Submit => super::schedule::schedule(Notified(self), false),
+            TransitionToNotified::DoNothing => {}
+            TransitionToNotified::Dealloc => self.dealloc(),
+        }
+    }
+
+    /// Wakes the task without consuming a ref.
+    pub(crate) fn wake_by_ref(self) {
+        match self.header().state.transition_to_notified_by_ref() {
+            TransitionToNotified::Submit => super::schedule::schedule(Notified(self), false),
+            TransitionToNotified::DoNothing | TransitionToNotified::Dealloc => {}
+        }
+    }
+
+    /// Runtime shutdown: cancels the task if pending. Does not consume a ref.
+    pub(crate) fn shutdown(self, reason: CancelReason) {
+        match self.header().state.transition_to_shutdown() {
+            TransitionToShutdown::Claimed => self.cancel_owned(reason),
+            TransitionToShutdown::Requested | TransitionToShutdown::Complete => {}
+        }
+    }
+}
+
+/// An owned ref to a task.
+pub(crate) struct TaskRef(RawTask);
+
+impl TaskRef {
+    /// Takes over one ref the caller already counted.
+    pub(crate) fn from_raw(raw: RawTask) -> TaskRef {
+        TaskRef(raw)
+    }
+
+    /// Counts a new ref.
+    pub(crate) fn new_ref(raw: RawTask) -> TaskRef {
+        raw.ref_inc();
+        TaskRef(raw)
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.0
+    }
+
+    pub(crate) fn header(&self) -> &Header {
+        self.0.header()
+    }
+
+    /// Gives the ref back to the caller without dropping it.
+    pub(crate) fn into_raw(self) -> RawTask {
+        let me = ManuallyDrop::new(self);
+        me.0
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        self.0.ref_dec();
+    }
+}
+
+/// A ref to a task that is NOTIFIED: whoever holds it must run it (or drop
+/// it, at shutdown).
+pub(crate) struct Notified(pub(crate) RawTask);
+
+impl Notified {
+    /// Polls the task.
+    pub(crate) fn run(self) {
+        let me = ManuallyDrop::new(self);
+        me.0.poll();
+    }
+
+    pub(crate) fn raw(&self) -> RawTask {
+        self.0
+    }
+
+    pub(crate) fn into_raw(self) -> RawTask {
+        let me = ManuallyDrop::new(self);
+        me.0
+    }
+}
+
+impl Drop for Notified {
+    fn drop(&mut self) {
+        // Dropped unrun (a queue emptied at shutdown): the task itself is
+        // canceled through the registry; here only the ref goes.
+        self.0.ref_dec();
+    }
+}
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+
+unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
+    // SAFETY: the waker's data pointer is a live task header.
+    let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    raw.ref_inc();
+    RawWaker::new(ptr, &WAKER_VTABLE)
+}
+
+unsafe fn waker_wake(ptr: *const ()) {
+    // SAFETY: as in `waker_clone`; the waker's ref is consumed.
+    let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    raw.wake_by_val();
+}
+
+unsafe fn waker_wake_by_ref(ptr: *const ()) {
+    // SAFETY: as in `waker_clone`.
+    let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    raw.wake_by_ref();
+}
+
+unsafe fn waker_drop(ptr: *const ()) {
+    // SAFETY: as in `waker_clone`; the waker's ref is dropped.
+    let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    raw.ref_dec();
+}
+
+/// A waker owning a new ref to the task.
+pub(crate) fn waker(raw: RawTask) -> Waker {
+    raw.ref_inc();
+    // SAFETY: the vtable's functions keep the ref-count contract: the new
+    // waker owns the ref taken above.
+    unsafe { Waker::from_raw(RawWaker::new(raw.header_ptr().as_ptr() as *const (), &WAKER_VTABLE)) }
+}
+
+/// A waker borrowing the runner's ref for the length of one poll.
+pub(crate) fn waker_ref(raw: &RawTask) -> ManuallyDrop<Waker> {
+    // SAFETY: the ManuallyDrop never runs `waker_drop`, so no ref is taken or
+    // released; clones made from it take their own refs.
+    ManuallyDrop::new(unsafe {
+        Waker::from_raw(RawWaker::new(raw.header_ptr().as_ptr() as *const (), &WAKER_VTABLE))
+    })
+}
+
+/// The task behind a waker, if the waker is a tasklane task waker.
+pub(crate) fn task_of_waker(waker: &Waker) -> Option<RawTask> {
+    if waker.vtable() == &WAKER_VTABLE {
+        NonNull::new(waker.data() as *mut Header).map(RawTask::from_header)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,149 @@
+//! Every live task of a scheduler, in a sharded intrusive list: shutdown
+//! cancels what is pending, and diagnostics walk it.
+//!
+//! The registry holds one ref per task it lists. A task is added when it is
+//! spawned (`bind`) and removed when it completes (`release`) or when
+//! shutdown takes it out (`close_and_drain`).
+
+use super::header::{Header, Links};
+use super::raw::{RawTask, TaskRef};
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use std::ptr::NonNull;
+
+struct List {
+    head: Option<NonNull<Header>>,
+    len: usize,
+}
+
+// SAFETY: the list holds pointers to task headers, which are Sync; the
+// pointers are only followed under the shard lock (rule 3 of header.rs).
+unsafe impl Send for List {}
+
+pub(crate) struct Registry {
+    shards: Box<[Mutex<List>]>,
+    closed: AtomicBool,
+}
+
+fn links(raw: RawTask) -> *mut Links {
+    raw.header().links.with_mut(|l| l)
+}
+
+impl Registry {
+    pub(crate) fn new(shards: usize) -> Registry {
+        let shards = shards.max(1).next_power_of_two();
+        Registry {
+            shards: (0..shards)
+                .map(|_| Mutex::new(List { head: None, len: 0 }))
+                .collect(),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Adds a task; the registry keeps the ref the caller counted for it.
+    /// False (and nothing added) once closed.
+    pub(crate) fn insert(&self, raw: RawTask) -> bool {
+        let shard = self.shard_of(raw);
+        let mut list = crate::loom::lock(&self.shards[shard]);
+        // Checked under the shard lock: `close_and_drain` sets `closed` before
+        // draining each shard under the same lock, so nothing slips in after.
+        if self.closed.load(Ordering::Acquire) {
+            return false;
+        }
+        // SAFETY: rule 3 (header.rs): we hold the shard lock; the new task is
+        // in no list yet, so nobody else touches its links.
+        unsafe {
+            let l = &mut *links(raw);
+            l.prev = None;
+            l.next = list.head;
+            l.linked = true;
+            if let Some(old) = list.head {
+                (*links(RawTask::from_header(old))).prev = Some(raw.header_ptr());
+            }
+        }
+        list.head = Some(raw.header_ptr());
+        list.len += 1;
+        true
+    }
+
+    /// The shard a task lives in: derived from its address, so removal needs
+    /// no unlocked read of the links.
+    fn shard_of(&self, raw: RawTask) -> usize {
+        let addr = raw.header_ptr().as_ptr() as usize;
+        ((addr >> 7) ^ (addr >> 13)) & (self.shards.len() - 1)
+    }
+
+    /// Removes a task, returning the registry's ref; None if not listed.
+    pub(crate) fn remove(&self, raw: RawTask) -> Option<TaskRef> {
+        let mut list = crate::loom::lock(&self.shards[self.shard_of(raw)]);
+        // SAFETY: rule 3: we hold the shard lock.
+        unsafe {
+            let l = &mut *links(raw);
+            if !l.linked {
+                return None;
+            }
+            match l.prev {
+                Some(p) => (*links(RawTask::from_header(p))).next = l.next,
+                None => list.head = l.next,
+            }
+            if let Some(n) = l.next {
+                (*links(RawTask::from_header(n))).prev = l.prev;
+            }
+            *l = Links::unlinked();
+        }
+        list.len -= 1;
+        Some(TaskRef::from_raw(raw))
+    }
+
+    /// Closes the registry to new tasks and hands every listed task (with
+    /// the registry's ref) to `f`, one at a time, outside the lock.
+    pub(crate) fn close_and_drain(&self, mut f: impl FnMut(TaskRef)) {
+        self.closed.store(true, Ordering::Release);
+        for shard in self.shards.iter() {
+            loop {
+                let task = {
+                    let mut list = crate::loom::lock(shard);
+                    let Some(head) = list.head else { break };
+                    let raw = RawTask::from_header(head);
+                    // SAFETY: rule 3: we hold the shard lock.
+                    unsafe {
+                        let l = &mut *links(raw);
+                        list.head = l.next;
+                        if let Some(n) = l.next {
+                            (*links(RawTask::from_header(n))).prev = None;
+                        }
+                        *l = Links::unlinked();
+                    }
+                    list.len -= 1;
+                    TaskRef::from_raw(raw)
+                };
+                f(task);
+            }
+        }
+    }
+
+    /// True once closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// How many tasks are listed.
+    pub(crate) fn len(&self) -> usize {
+        self.shards.iter().map(|s| crate::loom::lock(s).len).sum()
+    }
+
+    /// Calls `f` for every listed task, under each shard's lock in turn
+    /// (diagnostics; `f` must not block or touch the registry).
+    pub(crate) fn for_each(&self, mut f: impl FnMut(RawTask)) {
+        for shard in self.shards.iter() {
+            let list = crate::loom::lock(shard);
+            let mut cur = list.head;
+            while let Some(p) = cur {
+                let raw = RawTask::from_header(p);
+                f(raw);
+                // SAFETY: rule 3: we hold the shard lock.
+                cur = unsafe { (*links(raw)).next };
+            }
+        }
+    }
+}

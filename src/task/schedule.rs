@@ -1,0 +1,139 @@
+//! The link from a task to the scheduler that polls it: its *home*.
+//!
+//! A task's home is the pool of a runtime, or a context (a `Dispatcher`, a
+//! `SynchronizationContext`). Every wake schedules the task on its home, which
+//! is how `await` resumes on the captured context.
+
+use super::raw::{Notified, RawTask, TaskRef};
+use std::cell::Cell;
+use std::fmt;
+use std::sync::Arc;
+
+/// How a notified task reached the scheduler.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Hint {
+    /// A wake or a spawn: from a worker of this pool, its local queue.
+    Normal,
+    /// A task that woke itself while running: the back of the local queue
+    /// (never the LIFO slot, so it cannot starve queued work).
+    Requeue,
+    /// `yield_now`: the global queue, behind everything already queued.
+    Yield,
+    /// A continuation that must not run on the completing thread
+    /// (RunContinuationsAsynchronously): the global queue.
+    Remote,
+}
+
+/// A scheduler a task can call home.
+pub(crate) trait Schedule: Send + Sync + 'static {
+    /// Queues a task to be polled.
+    fn schedule(&self, task: Notified, hint: Hint);
+
+    /// Records a new task in this scheduler's registry (which takes a ref of
+    /// its own). False if the scheduler is shut down: the caller cancels it.
+    fn bind(&self, task: RawTask) -> bool;
+
+    /// Removes a finished task from the registry, returning the registry's
+    /// ref (None if it was already removed, at shutdown).
+    fn release(&self, task: RawTask) -> Option<TaskRef>;
+
+    /// True when the calling thread is one this scheduler polls on.
+    fn is_current(&self) -> bool;
+
+    /// A short name for diagnostics ("pool", "dispatcher 'ui'").
+    fn describe(&self) -> String;
+
+    /// The pool behind this home, if it is one (configure_await(false) moves
+    /// tasks there).
+    fn as_pool(&self) -> Option<&crate::pool::Shared> {
+        None
+    }
+}
+
+/// A shared reference to a scheduler.
+#[derive(Clone)]
+pub(crate) struct Home(pub(crate) Arc<dyn Schedule>);
+
+impl Home {
+    pub(crate) fn schedule(&self, task: Notified, hint: Hint) {
+        self.0.schedule(task, hint)
+    }
+
+    pub(crate) fn ptr_eq(&self, other: &Home) -> bool {
+        std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
+    }
+}
+
+impl fmt::Debug for Home {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.describe())
+    }
+}
+
+thread_local! {
+    /// Set while draining continuations of a task created with
+    /// RunContinuationsAsynchronously: wakes then go to the global queue.
+    static FORCE_REMOTE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with every wake on this thread going through a global queue.
+pub(crate) fn with_remote_wakes<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            FORCE_REMOTE.with(|c| c.set(self.0));
+        }
+    }
+    let _reset = Reset(FORCE_REMOTE.with(|c| c.replace(true)));
+    f()
+}
+
+/// Schedules a notified task on its home.
+pub(crate) fn schedule(task: Notified, yielding: bool) {
+    let hint = if yielding {
+        Hint::Yield
+    } else if FORCE_REMOTE.with(|c| c.get()) {
+        Hint::Remote
+    } else {
+        Hint::Normal
+    };
+    schedule_with(task, hint);
+}
+
+fn schedule_with(task: Notified, hint: Hint) {
+    let raw = task.raw();
+    // SAFETY: rule 2 of header.rs — we own the NOTIFIED transition, which
+    // happened after the last owner's writes to `home`.
+    let addr = raw
+        .header()
+        .home
+        .with(|h| unsafe { (*h).as_ref().map(|h| Arc::as_ptr(&h.0) as *const ()) });
+    let Some(addr) = addr else {
+        // A promise is never scheduled; drop the stray ref.
+        drop(task);
+        return;
+    };
+    // Fast path: a worker scheduling onto its own pool needs no clone of the
+    // home (the worker keeps the pool alive).
+    let task = match crate::pool::schedule_on_current_worker(addr, task, hint) {
+        Ok(()) => return,
+        Err(task) => task,
+    };
+    // Slow path: hold the home alive while scheduling, since the task may run,
+    // finish and drop its home before `schedule` returns.
+    if let Some(home) = home_of(raw) {
+        home.schedule(task, hint);
+    }
+}
+
+/// Reschedules a task that was woken while it ran.
+pub(crate) fn schedule_requeue(task: Notified, yielded: bool) {
+    let hint = if yielded { Hint::Yield } else { Hint::Requeue };
+    schedule_with(task, hint);
+}
+
+/// Reads a task's home (rule 2 of header.rs applies to the caller).
+pub(crate) fn home_of(raw: RawTask) -> Option<Home> {
+    // SAFETY: the caller owns the stage or the notified transition (rule 2).
+    raw.header().home.with(|h| unsafe { (*h).clone() })
+}

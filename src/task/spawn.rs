@@ -1,0 +1,133 @@
+//! Creating task cells: home, captured context, parent, registry, first
+//! schedule.
+
+use super::cell::{Cell, Outcome, Stage};
+use super::children::Children;
+use super::header::{Header, TaskKind};
+use super::raw::{Notified, RawTask, TaskRef};
+use super::schedule::Home;
+use super::state::State;
+use super::{CancelReason, Task, TaskCreationOptions};
+use crate::context::ExecutionContext;
+use std::future::Future;
+use std::panic::Location;
+
+/// How a new task starts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// Scheduled at once (`Task::run`).
+    Hot,
+    /// Created, started later by `start()` (`Task::new`).
+    Cold,
+    /// Idle until something wakes it (a continuation waiting for its
+    /// antecedent).
+    Waiting,
+    /// Polled once right here, on the creating thread (combinators register
+    /// on their inputs without a scheduling hop).
+    Inline,
+}
+
+/// Everything a new task needs besides its future.
+pub(crate) struct Spawn {
+    pub(crate) home: Home,
+    pub(crate) options: TaskCreationOptions,
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) kind: TaskKind,
+    pub(crate) start: Start,
+}
+
+impl Spawn {
+    /// Work for the current runtime's pool.
+    pub(crate) fn work(options: TaskCreationOptions, location: &'static Location<'static>) -> Spawn {
+        Spawn {
+            home: crate::runtime::current_home(),
+            options,
+            location,
+            kind: TaskKind::Work,
+            start: Start::Hot,
+        }
+    }
+
+    /// A `Send` future becomes a task.
+    pub(crate) fn spawn<F, T>(self, future: F) -> Task<T>
+    where
+        F: Future<Output = Outcome<T>> + Send + 'static,
+        T: Send + 'static,
+    {
+        // SAFETY: the future is Send, so any home may poll it on any thread.
+        unsafe { self.spawn_unchecked(future) }
+    }
+
+    /// Makes the cell for `future`.
+    ///
+    /// # Safety
+    /// If `F` is not `Send`, the home must poll (and drop) it only on the
+    /// thread that called this, and the task's home must never change.
+    pub(crate) unsafe fn spawn_unchecked<F, T>(self, future: F) -> Task<T>
+    where
+        F: Future<Output = Outcome<T>> + 'static,
+        T: 'static,
+    {
+        let parent = attach_to_parent(self.options);
+        let hot = matches!(self.start, Start::Hot | Start::Inline);
+        // Refs: the handles (one for all), the registry, and the first Notified.
+        let refs = 2 + usize::from(hot);
+        let state = State::new(refs, self.start == Start::Cold, hot);
+        let header = Header::new(
+            state,
+            Cell::<F, T>::vtable(),
+            self.kind,
+            self.options,
+            self.location,
+            Some(self.home.clone()),
+            ExecutionContext::capture(),
+            parent,
+        );
+        let raw = Cell::allocate(header, Stage::Running(future));
+        let task = Task::from_new_raw(raw);
+        if !self.home.0.bind(raw) {
+            // The scheduler is shut down: no registry ref; cancel at once.
+            raw.ref_dec();
+            raw.shutdown(CancelReason::RuntimeShutdown);
+            if hot {
+                drop(Notified(raw));
+            }
+            return task;
+        }
+        crate::diag::counters::task_spawned();
+        match self.start {
+            Start::Hot => schedule_new(raw, self.options),
+            Start::Inline => Notified(raw).run(),
+            Start::Cold | Start::Waiting => {}
+        }
+        task
+    }
+}
+
+/// Schedules a task's first Notified ref according to its options.
+pub(crate) fn schedule_new(raw: RawTask, options: TaskCreationOptions) {
+    if options.contains(TaskCreationOptions::LONG_RUNNING) {
+        crate::pool::run_dedicated(Notified(raw));
+    } else if options.contains(TaskCreationOptions::PREFER_FAIRNESS) {
+        super::schedule::with_remote_wakes(|| super::schedule::schedule(Notified(raw), false));
+    } else {
+        super::schedule::schedule(Notified(raw), false);
+    }
+}
+
+/// AttachedToParent: the task running on this thread becomes the parent,
+/// unless it denies attachment (as everything `Task::run` makes does).
+fn attach_to_parent(options: TaskCreationOptions) -> Option<TaskRef> {
+    if !options.contains(TaskCreationOptions::ATTACHED_TO_PARENT) {
+        return None;
+    }
+    let parent = super::current::current()?;
+    let h = parent.header();
+    if h.options.contains(TaskCreationOptions::DENY_CHILD_ATTACH) || h.kind == TaskKind::Promise {
+        return None;
+    }
+    // We run inside the parent's poll, so we are its runner: the children
+    // state may be created here without a race (see children.rs).
+    Children::get_or_create(h).attach();
+    Some(TaskRef::new_ref(parent))
+}
