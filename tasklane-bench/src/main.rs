@@ -1,5 +1,65 @@
 //! Benchmarks tasklane against its peers in the same process run.
+//!
+//! `cargo run --release -p tasklane-bench -- <suite> [--tsv] [--workers 2,4]
+//! [--iters N] [--warmup N] [--filter NAME]`
+//!
+//! Every row is a ratio against a peer measured in the same run: tasklane
+//! cost ÷ peer cost, below 1.0 when tasklane is ahead.
+
+mod harness;
+
+use harness::{Opts, Row};
+
+/// The suites, by name.
+const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[];
+
+fn usage() -> ! {
+    let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
+    eprintln!(
+        "usage: tasklane-bench <suite|all> [--tsv] [--workers 2,4] [--iters N] [--warmup N] [--filter NAME]\nsuites: {}",
+        names.join(", ")
+    );
+    std::process::exit(2);
+}
 
 fn main() {
-    eprintln!("usage: tasklane-bench <suite>");
+    let mut args = std::env::args().skip(1);
+    let Some(suite) = args.next() else { usage() };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut opts = Opts {
+        tsv: false,
+        workers: vec![cores, 4],
+        iters: 15,
+        warmup: 3,
+        filter: None,
+    };
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--tsv" => opts.tsv = true,
+            "--workers" => {
+                let v = args.next().unwrap_or_else(|| usage());
+                opts.workers = v.split(',').filter_map(|s| s.parse().ok()).collect();
+                if opts.workers.is_empty() {
+                    usage();
+                }
+            }
+            "--iters" => opts.iters = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--warmup" => opts.warmup = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--filter" => opts.filter = Some(args.next().unwrap_or_else(|| usage())),
+            _ => usage(),
+        }
+    }
+    opts.workers.dedup();
+    let mut rows = Vec::new();
+    let mut found = false;
+    for (name, run) in SUITES {
+        if suite == "all" || suite == *name {
+            found = true;
+            rows.extend(run(&opts));
+        }
+    }
+    if !found {
+        usage();
+    }
+    harness::print(&rows, opts.tsv);
 }

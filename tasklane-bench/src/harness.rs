@@ -1,0 +1,121 @@
+//! The measurement harness every suite shares: warm-up, timed iterations,
+//! medians, and the table / TSV output.
+
+use std::time::{Duration, Instant};
+
+/// Command-line options every suite sees.
+#[derive(Clone, Debug)]
+pub struct Opts {
+    /// Print `name<TAB>tasklane<TAB>peer<TAB>ratio` lines instead of a table.
+    pub tsv: bool,
+    /// Worker counts to run the multi-threaded workloads at.
+    pub workers: Vec<usize>,
+    /// Timed iterations per workload (after warm-up).
+    pub iters: usize,
+    /// Warm-up iterations per workload.
+    pub warmup: usize,
+    /// Only workloads whose name contains this.
+    pub filter: Option<String>,
+}
+
+impl Opts {
+    /// True if the workload `name` passes the filter.
+    pub fn wants(&self, name: &str) -> bool {
+        self.filter.as_deref().is_none_or(|f| name.contains(f))
+    }
+}
+
+/// One result row: the cost of tasklane and of the peer (lower is better)
+/// for one workload, in `unit`.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Workload name (with the worker count where it applies).
+    pub name: String,
+    /// tasklane's cost.
+    pub tasklane: f64,
+    /// The peer's cost.
+    pub peer: f64,
+    /// What the peer is ("tokio", "rayon", "bare queue", …).
+    pub peer_name: String,
+    /// Unit of both costs ("µs", "bytes", "allocs", …).
+    pub unit: &'static str,
+}
+
+impl Row {
+    /// tasklane cost ÷ peer cost: below 1.0 means tasklane is ahead.
+    pub fn ratio(&self) -> f64 {
+        if self.peer == 0.0 {
+            if self.tasklane == 0.0 { 1.0 } else { f64::INFINITY }
+        } else {
+            self.tasklane / self.peer
+        }
+    }
+}
+
+/// Runs `f` for warm-up then timed iterations; returns the median time.
+pub fn median_time(opts: &Opts, mut f: impl FnMut()) -> Duration {
+    for _ in 0..opts.warmup {
+        f();
+    }
+    let mut times: Vec<Duration> = (0..opts.iters.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
+
+/// Measures two implementations of one workload, interleaving their
+/// iterations so machine noise hits both alike; returns (tasklane, peer)
+/// medians in microseconds.
+pub fn compare(opts: &Opts, mut tasklane: impl FnMut(), mut peer: impl FnMut()) -> (f64, f64) {
+    for _ in 0..opts.warmup {
+        tasklane();
+        peer();
+    }
+    let mut a = Vec::with_capacity(opts.iters);
+    let mut b = Vec::with_capacity(opts.iters);
+    for _ in 0..opts.iters.max(1) {
+        let s = Instant::now();
+        tasklane();
+        a.push(s.elapsed());
+        let s = Instant::now();
+        peer();
+        b.push(s.elapsed());
+    }
+    (median_us(&mut a), median_us(&mut b))
+}
+
+fn median_us(v: &mut [Duration]) -> f64 {
+    v.sort();
+    v[v.len() / 2].as_secs_f64() * 1e6
+}
+
+/// Prints rows as a table or TSV.
+pub fn print(rows: &[Row], tsv: bool) {
+    if tsv {
+        for r in rows {
+            println!("{}\t{:.3}\t{:.3}\t{:.3}", r.name, r.tasklane, r.peer, r.ratio());
+        }
+        return;
+    }
+    println!(
+        "{:<40} {:>14} {:>14} {:>12} {:>8}",
+        "workload", "tasklane", "peer", "peer is", "ratio"
+    );
+    for r in rows {
+        println!(
+            "{:<40} {:>11.1} {:<2} {:>11.1} {:<2} {:>12} {:>8.3}",
+            r.name,
+            r.tasklane,
+            r.unit,
+            r.peer,
+            r.unit,
+            r.peer_name,
+            r.ratio()
+        );
+    }
+}
