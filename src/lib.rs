@@ -25,8 +25,9 @@ pub mod diag;
 pub mod pool;
 pub mod runtime;
 pub mod task;
+pub mod time;
 
-pub use cancel::{CancellationToken, CancellationTokenSource};
+pub use cancel::{CancellationToken, CancellationTokenRegistration, CancellationTokenSource};
 pub use context::{AsyncLocal, ExecutionContext};
 pub use pool::ThreadPool;
 pub use runtime::{Builder, Handle, Runtime, block_on};

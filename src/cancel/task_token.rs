@@ -1,0 +1,185 @@
+//! Tasks started with a token: `Task::run_with_token` and friends.
+//!
+//! .NET's rule: work started with a token that is already cancelled ends
+//! Canceled and never runs; a body that ends with the canceled error of that
+//! same token, once it is signalled, ends Canceled; any other cancellation
+//! is a fault.
+
+use super::token::CancellationToken;
+use crate::task::cell::Outcome;
+use crate::task::spawn::Spawn;
+use crate::task::{
+    AggregateError, AsyncBody, CanceledError, ClosureBody, Task, TaskCreationOptions, TaskError,
+    TryClosureBody, work_error,
+};
+use std::error::Error;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pin_project_lite::pin_project! {
+    /// Ends the task Canceled without polling the body if the token was
+    /// cancelled before the task first ran.
+    struct TokenGate<B> {
+        #[pin]
+        body: B,
+        token: CancellationToken,
+        started: bool,
+    }
+}
+
+impl<B, T> Future for TokenGate<B>
+where
+    B: Future<Output = Outcome<T>>,
+{
+    type Output = Outcome<T>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
+        let this = self.project();
+        if !*this.started {
+            *this.started = true;
+            if this.token.is_cancellation_requested() {
+                return Poll::Ready(Err(canceled(this.token)));
+            }
+        }
+        this.body.poll(cx)
+    }
+}
+
+fn canceled(token: &CancellationToken) -> AggregateError {
+    AggregateError::one(TaskError::Canceled(CanceledError::with_token(
+        token.clone(),
+    )))
+}
+
+pin_project_lite::pin_project! {
+    /// A fallible future whose errors follow the token rule.
+    struct TokenAsyncBody<Fut> {
+        #[pin]
+        fut: Fut,
+        token: CancellationToken,
+    }
+}
+
+impl<Fut, T, E> Future for TokenAsyncBody<Fut>
+where
+    Fut: Future<Output = Result<T, E>>,
+    E: Error + Send + Sync + 'static,
+{
+    type Output = Outcome<T>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
+        let this = self.project();
+        let token = this.token;
+        this.fut
+            .poll(cx)
+            .map(|r| r.map_err(|e| AggregateError::one(work_error(TaskError::new(e), Some(token)))))
+    }
+}
+
+impl<T: Send + 'static> Task<T> {
+    #[track_caller]
+    fn spawn_gated<B>(body: B, token: &CancellationToken) -> Task<T>
+    where
+        B: Future<Output = Outcome<T>> + Send + 'static,
+    {
+        if token.is_cancellation_requested() {
+            return Task::from_canceled_with(token.clone());
+        }
+        Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller()).spawn(TokenGate {
+            body,
+            token: token.clone(),
+            started: false,
+        })
+    }
+
+    /// Queues `f` on the pool, unless `token` is cancelled first: if it
+    /// already is, the task is Canceled at once; if it is cancelled before a
+    /// pool thread picks the work up, the task ends Canceled then. Either
+    /// way `f` never runs. Once `f` runs, the token is only cooperative.
+    /// (C# marks a queued task Canceled the moment its token fires; tasklane
+    /// does so when the task reaches a thread.) C#: `Task.Run(Func<T>,
+    /// CancellationToken)`.
+    ///
+    /// ```
+    /// use tasklane::{CancellationTokenSource, Task};
+    /// let cts = CancellationTokenSource::new();
+    /// cts.cancel().unwrap();
+    /// let t = Task::run_with_token(|| unreachable!("never runs"), &cts.token());
+    /// assert!(t.is_canceled());
+    /// # let _: Task<()> = t;
+    /// ```
+    #[track_caller]
+    pub fn run_with_token<F>(f: F, token: &CancellationToken) -> Task<T>
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        Self::spawn_gated(ClosureBody::new(f), token)
+    }
+
+    /// As [`run_with_token`](Self::run_with_token) for a fallible body:
+    /// returning a [`CanceledError`] carrying `token`, once `token` is
+    /// cancelled, ends the task Canceled; any other error (a cancellation by
+    /// another token included) faults it. C#: `Task.Run(Func<T>,
+    /// CancellationToken)` with a body that throws.
+    #[track_caller]
+    pub fn try_run_with_token<F, E>(f: F, token: &CancellationToken) -> Task<T>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        Self::spawn_gated(TryClosureBody::new(f, Some(token.clone())), token)
+    }
+
+    /// Runs `future` on the pool unless `token` is cancelled before it
+    /// first runs (then the task ends Canceled and the future is never
+    /// polled). C#: `Task.Run(Func<Task<T>>, CancellationToken)`.
+    #[track_caller]
+    pub fn run_async_with_token<Fut>(future: Fut, token: &CancellationToken) -> Task<T>
+    where
+        Fut: Future<Output = T> + Send + 'static,
+    {
+        Self::spawn_gated(AsyncBody::new(future), token)
+    }
+
+    /// As [`run_async_with_token`](Self::run_async_with_token) for a
+    /// fallible future, with the token rule of
+    /// [`try_run_with_token`](Self::try_run_with_token): only a cancellation
+    /// by `token`, once signalled, ends the task Canceled. (A C# async lambda
+    /// would end Canceled for any token; tasklane applies one rule to all
+    /// work started with a token.)
+    ///
+    /// ```
+    /// use tasklane::{CancellationTokenSource, Task, TaskStatus, block_on};
+    /// use std::time::Duration;
+    ///
+    /// let cts = CancellationTokenSource::new();
+    /// let token = cts.token();
+    /// let work = Task::try_run_async_with_token(
+    ///     {
+    ///         let token = token.clone();
+    ///         async move {
+    ///             token.run_until_cancelled(tasklane::time::delay(Duration::from_secs(3600))).await?;
+    ///             Ok::<_, tasklane::CanceledError>(())
+    ///         }
+    ///     },
+    ///     &token,
+    /// );
+    /// cts.cancel().unwrap();
+    /// assert!(work.wait().unwrap_err().is_canceled());
+    /// assert_eq!(work.status(), TaskStatus::Canceled);
+    /// ```
+    #[track_caller]
+    pub fn try_run_async_with_token<Fut, E>(future: Fut, token: &CancellationToken) -> Task<T>
+    where
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        Self::spawn_gated(
+            TokenAsyncBody {
+                fut: future,
+                token: token.clone(),
+            },
+            token,
+        )
+    }
+}

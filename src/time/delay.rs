@@ -1,0 +1,132 @@
+//! `Delay`: a future that completes at a deadline.
+
+use super::driver::{self, Action, TimerKey};
+use super::settings::FAR_FUTURE;
+use super::wheel::Rescheduled;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// Completes once its deadline has passed — never before it, and about one
+/// millisecond (the timer's resolution) after it at most, load permitting.
+/// The timer is armed on the first pending poll and disarmed when the delay
+/// completes or is dropped, so an unpolled delay costs nothing.
+///
+/// `Delay` is `Unpin`: it can be stored in a struct and re-armed with
+/// [`reset`](Self::reset), as a connection's idle timer is.
+///
+/// C#: awaiting `Task.Delay(TimeSpan)` (the future form; [`Task::delay`]
+/// gives the task).
+///
+/// [`Task::delay`]: crate::Task::delay
+#[must_use = "futures do nothing unless polled"]
+pub struct Delay {
+    deadline: Instant,
+    key: Option<TimerKey>,
+}
+
+/// Completes after `duration`. A duration too large to add to now waits
+/// "forever" (30 years). C#: `await Task.Delay(duration)`.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// let start = Instant::now();
+/// tasklane::block_on(tasklane::time::delay(Duration::from_millis(20)));
+/// assert!(start.elapsed() >= Duration::from_millis(20));
+/// ```
+pub fn delay(duration: Duration) -> Delay {
+    delay_until(deadline_after(duration))
+}
+
+/// Completes at `deadline` (at once if it has passed).
+pub fn delay_until(deadline: Instant) -> Delay {
+    Delay {
+        deadline,
+        key: None,
+    }
+}
+
+/// Now plus `duration`, or the far future if that overflows.
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .or_else(|| now.checked_add(FAR_FUTURE))
+        .unwrap_or(now)
+}
+
+impl Delay {
+    /// The instant this delay completes at.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has passed.
+    pub fn is_elapsed(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// Moves the deadline, earlier or later, before or after the delay
+    /// completed. An armed timer is moved in place (its waker stays
+    /// registered, so the task awaiting it is woken at the new deadline
+    /// without polling again); if the new deadline has already passed, that
+    /// waker is woken now.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        let Some(key) = self.key else {
+            return;
+        };
+        match driver::reschedule(key, deadline) {
+            Rescheduled::Pending => {}
+            Rescheduled::Due(action) => {
+                self.key = None;
+                action.fire();
+            }
+            Rescheduled::Gone => self.key = None,
+        }
+    }
+}
+
+impl Future for Delay {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if let Some(key) = this.key {
+            if driver::refresh_waker(key, cx.waker()) {
+                return Poll::Pending;
+            }
+            // Fired: its tick, at or after the deadline, has passed.
+            this.key = None;
+            return Poll::Ready(());
+        }
+        if Instant::now() >= this.deadline {
+            return Poll::Ready(());
+        }
+        match driver::insert(this.deadline, Action::Wake(cx.waker().clone())) {
+            Ok(key) => {
+                this.key = Some(key);
+                Poll::Pending
+            }
+            Err(_) => Poll::Ready(()),
+        }
+    }
+}
+
+impl Drop for Delay {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            drop(driver::remove(key));
+        }
+    }
+}
+
+impl fmt::Debug for Delay {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Delay")
+            .field("deadline", &self.deadline)
+            .field("armed", &self.key.is_some())
+            .finish()
+    }
+}
