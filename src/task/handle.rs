@@ -154,10 +154,11 @@ impl<T> Task<T> {
     }
 
     /// Blocks until the task completes or `timeout` passes; true if it
-    /// completed. Errors are not reported (use `wait`/`exception`). C#:
-    /// `Task.Wait(TimeSpan)`.
+    /// completed. A timeout too large to add to now waits without limit (C#:
+    /// `Wait(Timeout.Infinite)`). Errors are not reported (use
+    /// `wait`/`exception`). C#: `Task.Wait(TimeSpan)`.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.block_until_complete(Some(Instant::now() + timeout))
+        self.block_until_complete(Instant::now().checked_add(timeout))
     }
 
     /// Blocks until complete (or the deadline); true if complete.

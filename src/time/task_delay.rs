@@ -138,3 +138,44 @@ impl DelayPromise {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    //! The only unit test that arms timers, so the process-wide count is
+    //! this test's alone.
+    use super::super::{active_count, delay};
+    use crate::{CancellationTokenSource, Task, TaskStatus};
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Waker};
+    use std::time::Duration;
+
+    #[test]
+    fn timer_entries_are_freed_the_moment_they_are_not_needed() {
+        let base = active_count();
+        let cts = CancellationTokenSource::new();
+        let t = Task::delay_with_token(Duration::from_secs(3600), &cts.token());
+        assert_eq!(active_count(), base + 1);
+        cts.cancel().unwrap();
+        assert_eq!(t.status(), TaskStatus::Canceled);
+        assert_eq!(active_count(), base, "cancel freed the entry at once");
+
+        let mut d = delay(Duration::from_secs(3600));
+        assert_eq!(active_count(), base, "an unpolled delay arms nothing");
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(Pin::new(&mut d).poll(&mut cx).is_pending());
+        assert_eq!(active_count(), base + 1);
+        drop(d);
+        assert_eq!(active_count(), base, "dropping a delay disarms it");
+
+        let cts = CancellationTokenSource::new();
+        cts.cancel_after(Duration::from_secs(3600));
+        assert_eq!(active_count(), base + 1);
+        drop(cts);
+        assert_eq!(
+            active_count(),
+            base,
+            "dropping the source disarms cancel_after"
+        );
+    }
+}
