@@ -8,6 +8,7 @@ mod linked;
 mod registration;
 mod small_fn;
 mod source;
+mod spin_lock;
 mod state;
 mod task_token;
 mod token;

@@ -3,7 +3,9 @@
 //! for its running callback. The protocol is described in `README.md`.
 
 use super::callbacks::{Callback, CallbackList, Key};
+use super::spin_lock::SpinLock;
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
+use crate::context::ExecutionContext;
 use crate::loom::sync::{Condvar, Mutex};
 use crate::task::{AggregateError, TaskError};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -28,11 +30,11 @@ fn this_thread() -> ThreadId {
 /// Everything behind the source's lock.
 struct Locked {
     list: CallbackList,
-    /// Id of the callback `cancel()` is running now; 0 when none.
-    executing: u64,
+    /// The callback `cancel()` is running now.
+    executing: Option<Key>,
     /// The thread running the callbacks, while NOTIFYING.
     executing_thread: Option<ThreadId>,
-    /// Registration drops blocked until `executing` changes.
+    /// Registration drops waiting for `executing` to change.
     waiters: usize,
     /// The source was dropped: it can no longer be cancelled, and new
     /// callbacks are dropped unrun.
@@ -45,8 +47,12 @@ pub(crate) struct Inner {
     /// NOT_CANCELED → NOTIFYING → NOTIFIED. Written only under `locked`;
     /// read without it by `is_cancellation_requested`.
     state: AtomicU8,
-    locked: Mutex<Locked>,
-    /// Signalled when `executing` goes back to 0 and `waiters` is non-zero.
+    locked: SpinLock<Locked>,
+    /// Where registration drops sleep while their callback runs elsewhere
+    /// (rare: the spin lock is never held while sleeping).
+    wait_lock: Mutex<()>,
+    /// Signalled (after taking `wait_lock`) when `executing` is cleared
+    /// while `waiters` is non-zero.
     callback_done: Condvar,
 }
 
@@ -73,13 +79,14 @@ impl Inner {
     fn with_state(state: u8) -> Inner {
         Inner {
             state: AtomicU8::new(state),
-            locked: Mutex::new(Locked {
+            locked: SpinLock::new(Locked {
                 list: CallbackList::new(),
-                executing: 0,
+                executing: None,
                 executing_thread: None,
                 waiters: 0,
                 disposed: false,
             }),
+            wait_lock: Mutex::new(()),
             callback_done: Condvar::new(),
         }
     }
@@ -96,7 +103,7 @@ impl Inner {
         if self.is_cancellation_requested() {
             return Registered::Canceled(callback);
         }
-        let mut g = crate::loom::lock(&self.locked);
+        let mut g = self.locked.lock();
         // Under the lock the state cannot leave NOT_CANCELED, so a listed
         // callback is certain to be seen by `notify`'s pops.
         if self.state.load(Ordering::Relaxed) != NOT_CANCELED {
@@ -114,7 +121,7 @@ impl Inner {
         if self.state.load(Ordering::Acquire) == NOTIFIED {
             return false;
         }
-        let removed = crate::loom::lock(&self.locked).list.remove(key);
+        let removed = self.locked.lock().list.remove(key);
         let was_listed = removed.is_some();
         drop_callback(removed);
         was_listed
@@ -130,29 +137,35 @@ impl Inner {
         if self.state.load(Ordering::Acquire) == NOTIFIED {
             return;
         }
-        let mut g = crate::loom::lock(&self.locked);
+        let mut g = self.locked.lock();
         if let Some(callback) = g.list.remove(key) {
             drop(g);
             drop_callback(Some(callback));
             return;
         }
-        if g.executing != key.id || g.executing_thread == Some(this_thread()) {
+        if g.executing != Some(key) || g.executing_thread == Some(this_thread()) {
             return;
         }
         g.waiters += 1;
-        while g.executing == key.id {
-            g = self
+        drop(g);
+        // Checked under `wait_lock`, which `Condvar::wait` releases
+        // atomically: the canceller clears `executing` before taking
+        // `wait_lock` to notify, so the change is seen here or wakes us.
+        let mut w = crate::loom::lock(&self.wait_lock);
+        while self.locked.lock().executing == Some(key) {
+            w = self
                 .callback_done
-                .wait(g)
+                .wait(w)
                 .unwrap_or_else(|p| p.into_inner());
         }
-        g.waiters -= 1;
+        drop(w);
+        self.locked.lock().waiters -= 1;
     }
 
     /// Refreshes the waker of a listed awaiter; false if it is no longer
     /// listed (cancellation took it, or the source was reset or dropped).
     pub(crate) fn update_waker(&self, key: Key, waker: &std::task::Waker) -> bool {
-        let mut g = crate::loom::lock(&self.locked);
+        let mut g = self.locked.lock();
         let Some(w) = g.list.waker_mut(key) else {
             return false;
         };
@@ -171,7 +184,7 @@ impl Inner {
     /// `throw_on_first`, stops at the first failure. C#:
     /// `CancellationTokenSource.Cancel(bool)`.
     pub(crate) fn notify(&self, throw_on_first: bool) -> Result<(), AggregateError> {
-        let mut g = crate::loom::lock(&self.locked);
+        let mut g = self.locked.lock();
         if g.disposed || self.state.load(Ordering::Relaxed) != NOT_CANCELED {
             return Ok(());
         }
@@ -181,19 +194,22 @@ impl Inner {
         let mut errors = Vec::new();
         let mut stopped = false;
         while !stopped {
-            let Some((id, callback)) = g.list.pop_newest() else {
+            let Some((key, callback)) = g.list.pop_newest() else {
                 break;
             };
-            g.executing = id;
+            g.executing = Some(key);
             drop(g);
             if let Err(e) = run(callback) {
                 errors.push(e);
                 stopped = throw_on_first;
             }
-            g = crate::loom::lock(&self.locked);
-            g.executing = 0;
+            g = self.locked.lock();
+            g.executing = None;
             if g.waiters > 0 {
+                drop(g);
+                drop(crate::loom::lock(&self.wait_lock));
                 self.callback_done.notify_all();
+                g = self.locked.lock();
             }
         }
         let skipped = stopped.then(|| g.list.take_all());
@@ -220,7 +236,7 @@ impl Inner {
     /// C#: `CancellationTokenSource.Dispose`.
     pub(crate) fn dispose(&self) {
         let list = {
-            let mut g = crate::loom::lock(&self.locked);
+            let mut g = self.locked.lock();
             g.disposed = true;
             if self.state.load(Ordering::Relaxed) == NOT_CANCELED {
                 g.list.take_all()
@@ -238,7 +254,7 @@ impl Inner {
     /// `CancellationTokenSource.TryReset`.
     pub(crate) fn reset(&self) -> bool {
         let list = {
-            let mut g = crate::loom::lock(&self.locked);
+            let mut g = self.locked.lock();
             if self.state.load(Ordering::Relaxed) != NOT_CANCELED {
                 return false;
             }
@@ -255,15 +271,17 @@ impl Inner {
 
     /// Listed callbacks (diagnostics, tests).
     pub(crate) fn registered_count(&self) -> usize {
-        crate::loom::lock(&self.locked).list.len()
+        self.locked.lock().list.len()
     }
 }
 
 /// Runs one callback from `notify`, turning a panic into an error.
 fn run(callback: Callback) -> Result<(), TaskError> {
     match callback {
-        Callback::User { f, mut context } => catch_unwind(AssertUnwindSafe(|| {
-            crate::context::with_context(&mut context, || f.call())
+        // Under an empty context unless the closure carries its own: the
+        // cancelling thread's context never leaks into a callback, nor back.
+        Callback::User(f) => catch_unwind(AssertUnwindSafe(|| {
+            crate::context::with_context(&mut ExecutionContext::default(), || f.call())
         }))
         .map_err(TaskError::from_panic),
         Callback::Waker(w) => {

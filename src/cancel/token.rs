@@ -105,11 +105,13 @@ impl CancellationToken {
             callback();
             return CancellationTokenRegistration::empty();
         }
-        let callback = Callback::User {
-            f: SmallFn::new(callback),
-            context: ExecutionContext::capture(),
+        let context = ExecutionContext::capture();
+        let f = if context.is_empty() {
+            SmallFn::new(callback)
+        } else {
+            SmallFn::new(move || context.run(callback))
         };
-        self.list(inner, callback)
+        self.list(inner, Callback::User(f))
     }
 
     /// Registers runtime code: no execution context flows (C#:
@@ -136,7 +138,7 @@ impl CancellationToken {
                 match callback {
                     // Inline, on the registering thread, whose context is
                     // the one just captured; a panic is the caller's own.
-                    Callback::User { f, .. } | Callback::Internal(f) => f.call(),
+                    Callback::User(f) | Callback::Internal(f) => f.call(),
                     Callback::Waker(w) => w.wake(),
                     Callback::Link(child) => drop(child.notify(false)),
                 }

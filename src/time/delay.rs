@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 /// Completes once its deadline has passed — never before it, and about one
 /// millisecond (the timer's resolution) after it at most, load permitting.
-/// The timer is armed on the first pending poll and disarmed when the delay
+/// The timer is armed on the first poll and disarmed when the delay
 /// completes or is dropped, so an unpolled delay costs nothing.
 ///
 /// `Delay` is `Unpin`: it can be stored in a struct and re-armed with
@@ -24,11 +24,21 @@ use std::time::{Duration, Instant};
 #[must_use = "futures do nothing unless polled"]
 pub struct Delay {
     deadline: Instant,
-    key: Option<TimerKey>,
+    state: State,
 }
 
-/// Completes after `duration`. A duration too large to add to now waits
-/// "forever" (30 years). C#: `await Task.Delay(duration)`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum State {
+    /// No timer armed yet (or since a reset).
+    Unarmed,
+    Armed(TimerKey),
+    /// Completed: the deadline has passed.
+    Done,
+}
+
+/// Completes after `duration`. A zero duration is complete at once; one too
+/// large to add to now waits "forever" (30 years). C#: `await
+/// Task.Delay(duration)`.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -37,14 +47,20 @@ pub struct Delay {
 /// assert!(start.elapsed() >= Duration::from_millis(20));
 /// ```
 pub fn delay(duration: Duration) -> Delay {
-    delay_until(deadline_after(duration))
+    let mut d = delay_until(deadline_after(duration));
+    if duration.is_zero() {
+        d.state = State::Done;
+    }
+    d
 }
 
-/// Completes at `deadline` (at once if it has passed).
+/// Completes at `deadline`. A deadline already passed completes on the
+/// first poll, or soon after it (the timer thread fires it) if the timer
+/// has not yet observed that instant: either way never before `deadline`.
 pub fn delay_until(deadline: Instant) -> Delay {
     Delay {
         deadline,
-        key: None,
+        state: State::Unarmed,
     }
 }
 
@@ -64,7 +80,7 @@ impl Delay {
 
     /// True once the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        Instant::now() >= self.deadline
+        self.state == State::Done || Instant::now() >= self.deadline
     }
 
     /// Moves the deadline, earlier or later, before or after the delay
@@ -74,16 +90,17 @@ impl Delay {
     /// waker is woken now.
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        let Some(key) = self.key else {
+        let State::Armed(key) = self.state else {
+            self.state = State::Unarmed;
             return;
         };
         match driver::reschedule(key, deadline) {
             Rescheduled::Pending => {}
             Rescheduled::Due(action) => {
-                self.key = None;
+                self.state = State::Done;
                 action.fire();
             }
-            Rescheduled::Gone => self.key = None,
+            Rescheduled::Gone => self.state = State::Unarmed,
         }
     }
 }
@@ -93,30 +110,35 @@ impl Future for Delay {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if let Some(key) = this.key {
-            if driver::refresh_waker(key, cx.waker()) {
-                return Poll::Pending;
+        match this.state {
+            State::Done => Poll::Ready(()),
+            State::Armed(key) => {
+                if driver::refresh_waker(key, cx.waker()) {
+                    return Poll::Pending;
+                }
+                // Fired: its tick, at or after the deadline, has passed.
+                this.state = State::Done;
+                Poll::Ready(())
             }
-            // Fired: its tick, at or after the deadline, has passed.
-            this.key = None;
-            return Poll::Ready(());
-        }
-        if Instant::now() >= this.deadline {
-            return Poll::Ready(());
-        }
-        match driver::insert(this.deadline, Action::Wake(cx.waker().clone())) {
-            Ok(key) => {
-                this.key = Some(key);
-                Poll::Pending
+            State::Unarmed => {
+                match driver::insert(this.deadline, Action::Wake(cx.waker().clone())) {
+                    Ok(key) => {
+                        this.state = State::Armed(key);
+                        Poll::Pending
+                    }
+                    Err(_) => {
+                        this.state = State::Done;
+                        Poll::Ready(())
+                    }
+                }
             }
-            Err(_) => Poll::Ready(()),
         }
     }
 }
 
 impl Drop for Delay {
     fn drop(&mut self) {
-        if let Some(key) = self.key.take() {
+        if let State::Armed(key) = self.state {
             drop(driver::remove(key));
         }
     }
@@ -126,7 +148,7 @@ impl fmt::Debug for Delay {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Delay")
             .field("deadline", &self.deadline)
-            .field("armed", &self.key.is_some())
+            .field("armed", &matches!(self.state, State::Armed(_)))
             .finish()
     }
 }

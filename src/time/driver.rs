@@ -12,6 +12,16 @@ use std::sync::OnceLock;
 use std::task::Waker;
 use std::time::{Duration, Instant};
 
+/// The tick in nanoseconds (u64 arithmetic: division by a constant).
+const TICK_NANOS: u64 = TICK.as_nanos() as u64;
+
+/// A duration in nanoseconds, saturating (584 years).
+fn nanos(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000_000_000)
+        .saturating_add(u64::from(d.subsec_nanos()))
+}
+
 /// What a timer does when it fires. Runs on the timer thread, so each is
 /// short runtime code: user code reached from here (a cancellation's
 /// callbacks) is queued to the pool instead.
@@ -100,20 +110,17 @@ impl Timers {
 
     /// The first tick at or after `deadline`: firing then is never early.
     pub(crate) fn tick_at_or_after(&self, deadline: Instant) -> u64 {
-        let since = deadline.saturating_duration_since(self.start).as_nanos();
-        u64::try_from(since.div_ceil(TICK.as_nanos())).unwrap_or(u64::MAX)
+        nanos(deadline.saturating_duration_since(self.start)).div_ceil(TICK_NANOS)
     }
 
     /// The last tick boundary at or before `now`.
     pub(crate) fn tick_at_or_before(&self, now: Instant) -> u64 {
-        let since = now.saturating_duration_since(self.start).as_nanos();
-        u64::try_from(since / TICK.as_nanos()).unwrap_or(u64::MAX)
+        nanos(now.saturating_duration_since(self.start)) / TICK_NANOS
     }
 
     fn instant_of(&self, tick: u64) -> Option<Instant> {
-        let nanos = u128::from(tick).checked_mul(TICK.as_nanos())?;
-        let nanos = u64::try_from(nanos).ok()?;
-        self.start.checked_add(Duration::from_nanos(nanos))
+        self.start
+            .checked_add(Duration::from_nanos(tick.checked_mul(TICK_NANOS)?))
     }
 
     fn shard(&self, key: TimerKey) -> &Shard {
@@ -133,15 +140,12 @@ impl Timers {
             s.earliest.store(when, Ordering::SeqCst);
         }
         drop(wheel);
-        // Pairs with the timer thread's store of its plan, then its re-read
-        // of `earliest` (README, "Arming a timer while the thread plans").
-        let planned = self.next_wake.fetch_min(when, Ordering::SeqCst);
         Inserted::Armed {
             key: TimerKey {
                 shard: index as u32,
                 entry,
             },
-            wake_timer: when < planned,
+            wake_timer: self.lower_next_wake(when),
         }
     }
 
@@ -180,8 +184,20 @@ impl Timers {
             s.earliest.store(when, Ordering::SeqCst);
         }
         drop(wheel);
-        let planned = self.next_wake.fetch_min(when, Ordering::SeqCst);
-        (r, when < planned)
+        (r, self.lower_next_wake(when))
+    }
+
+    /// A timer was armed for tick `when` (its shard's `earliest` already
+    /// lowered): true if the timer thread sleeps past it and must be woken.
+    /// The SeqCst load pairs with the thread's store of its plan and re-read
+    /// of `earliest` (README, "Arming a timer while the thread plans"); the
+    /// read-modify-write happens only when the plan must change, so arming
+    /// timers that are later than the plan touches no shared line for writing.
+    fn lower_next_wake(&self, when: u64) -> bool {
+        if when >= self.next_wake.load(Ordering::SeqCst) {
+            return false;
+        }
+        when < self.next_wake.fetch_min(when, Ordering::SeqCst)
     }
 
     /// Armed timers, all shards.
