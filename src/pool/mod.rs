@@ -151,8 +151,10 @@ impl Shared {
     /// for the workers until `deadline`; true if they all stopped.
     pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
         if !self.shutdown.swap(true, Ordering::AcqRel) {
-            self.registry
-                .close_and_drain(|task| task.raw().shutdown(crate::task::CancelReason::RuntimeShutdown));
+            self.registry.close_and_drain(|task| {
+                task.raw()
+                    .shutdown(crate::task::CancelReason::RuntimeShutdown)
+            });
             self.inject.close();
         }
         for r in self.remotes.iter() {
