@@ -10,14 +10,23 @@ use tasklane::{
 };
 
 fn thread_name() -> String {
-    std::thread::current().name().unwrap_or("unnamed").to_owned()
+    std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .to_owned()
 }
 
 pub fn statuses() {
     let cold = Task::new(|| 40 + 2);
-    println!("Task::new(..) makes a cold task: status {:?}", cold.status());
+    println!(
+        "Task::new(..) makes a cold task: status {:?}",
+        cold.status()
+    );
     cold.start().unwrap();
-    println!("after start(): it is queued to the pool and runs; result {}", cold.result().unwrap());
+    println!(
+        "after start(): it is queued to the pool and runs; result {}",
+        cold.result().unwrap()
+    );
     println!("now its status is {:?}", cold.status());
     match cold.start() {
         Err(e) => println!("starting it again is a typed error: \"{e}\""),
@@ -26,7 +35,11 @@ pub fn statuses() {
 
     let (release, gate) = mpsc::channel::<()>();
     let (started_tx, started) = mpsc::channel::<()>();
-    let rt = Runtime::builder().worker_threads(1).thread_name("tour-one").build().unwrap();
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .thread_name("tour-one")
+        .build()
+        .unwrap();
     let busy = rt.run(move || {
         started_tx.send(()).unwrap();
         gate.recv().unwrap();
@@ -40,10 +53,17 @@ pub fn statuses() {
     );
     release.send(()).unwrap();
     queued.wait().unwrap();
-    println!("after releasing the worker: {:?} and {:?}", busy.status(), queued.status());
+    println!(
+        "after releasing the worker: {:?} and {:?}",
+        busy.status(),
+        queued.status()
+    );
 
     let tcs = TaskCompletionSource::<u8>::new();
-    println!("a promise (TaskCompletionSource) waits: {:?}", tcs.task().status());
+    println!(
+        "a promise (TaskCompletionSource) waits: {:?}",
+        tcs.task().status()
+    );
     tcs.set_result(1).unwrap();
     println!("set_result(1) completes it: {:?}", tcs.task().status());
 }
@@ -101,19 +121,31 @@ impl std::error::Error for NotFound {}
 
 pub fn errors() {
     let tcs = TaskCompletionSource::<u8>::new();
-    tcs.set_errors(vec![TaskError::new(NotFound("user")), TaskError::new(NotFound("order"))])
-        .unwrap();
+    tcs.set_errors(vec![
+        TaskError::new(NotFound("user")),
+        TaskError::new(NotFound("order")),
+    ])
+    .unwrap();
     let t = tcs.task();
     match block_on(t.clone()) {
-        Err(e) => println!("`.await` gives the first error, original type: {e} (is NotFound: {})", e.downcast_ref::<NotFound>().is_some()),
+        Err(e) => println!(
+            "`.await` gives the first error, original type: {e} (is NotFound: {})",
+            e.downcast_ref::<NotFound>().is_some()
+        ),
         Ok(_) => unreachable!(),
     }
     match t.wait() {
-        Err(agg) => println!("`wait()` gives an AggregateError with all {} errors: {agg}", agg.len()),
+        Err(agg) => println!(
+            "`wait()` gives an AggregateError with all {} errors: {agg}",
+            agg.len()
+        ),
         Ok(()) => unreachable!(),
     }
     let p = Task::run(|| -> u8 { panic!("index out of range") });
-    println!("a panic faults its task (the worker survives): {}", p.wait().unwrap_err().first());
+    println!(
+        "a panic faults its task (the worker survives): {}",
+        p.wait().unwrap_err().first()
+    );
     let c = Task::<u8>::from_canceled();
     println!(
         "a canceled task: status {:?}, exception() = {:?}, wait() = {}",
@@ -128,7 +160,11 @@ pub fn completion_source() {
     fn fetch_with_callback(key: u32, done: impl FnOnce(Result<String, NotFound>) + Send + 'static) {
         std::thread::spawn(move || {
             std::thread::sleep(Duration::from_millis(5));
-            done(if key == 1 { Ok("one".into()) } else { Err(NotFound("key")) });
+            done(if key == 1 {
+                Ok("one".into())
+            } else {
+                Err(NotFound("key"))
+            });
         });
     }
     fn fetch(key: u32) -> Task<String> {
@@ -143,7 +179,10 @@ pub fn completion_source() {
         task
     }
     println!("fetch(1) via a wrapped callback: {:?}", block_on(fetch(1)));
-    println!("fetch(2) via a wrapped callback: {}", block_on(fetch(2)).unwrap_err());
+    println!(
+        "fetch(2) via a wrapped callback: {}",
+        block_on(fetch(2)).unwrap_err()
+    );
 }
 
 pub fn continuations() {
@@ -152,12 +191,20 @@ pub fn continuations() {
     println!("continue_with: 20 then +1 = {}", c.result().unwrap());
     let only_faulted = t.continue_with(|_| "handled", ContinuationOptions::ONLY_ON_FAULTED);
     only_faulted.wait().ok();
-    println!("an OnlyOnFaulted continuation of a successful task ends {:?}", only_faulted.status());
+    println!(
+        "an OnlyOnFaulted continuation of a successful task ends {:?}",
+        only_faulted.status()
+    );
     let all = Task::when_all((1..=5).map(|i| Task::run(move || i * i)));
     println!("when_all keeps input order: {:?}", all.result().unwrap());
     let slow = TaskCompletionSource::<&str>::new();
-    let first = Task::when_any(vec![slow.task(), Task::run(|| "fast")]).result().unwrap();
-    println!("when_any gives the first finished task itself: {:?}", first.result().unwrap());
+    let first = Task::when_any(vec![slow.task(), Task::run(|| "fast")])
+        .result()
+        .unwrap();
+    println!(
+        "when_any gives the first finished task itself: {:?}",
+        first.result().unwrap()
+    );
     slow.set_result("slow").unwrap();
     let counter = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let c2 = counter.clone();
@@ -168,7 +215,10 @@ pub fn continuations() {
         }
     });
     y.wait().unwrap();
-    println!("yield_now() let other work run between {} steps", counter.load(std::sync::atomic::Ordering::SeqCst));
+    println!(
+        "yield_now() let other work run between {} steps",
+        counter.load(std::sync::atomic::Ordering::SeqCst)
+    );
 }
 
 pub fn broken_promise() {
@@ -177,12 +227,20 @@ pub fn broken_promise() {
         tcs.task()
         // the source is dropped here without being completed
     };
-    println!("in .NET this await would hang forever; here: {}", block_on(task).unwrap_err());
+    println!(
+        "in .NET this await would hang forever; here: {}",
+        block_on(task).unwrap_err()
+    );
 }
 
 pub fn unobserved() {
     let previous = tasklane::diag::set_unobserved_fault_handler(Some(Arc::new(|f| {
-        println!("unobserved-fault handler called: task {} from {}: {}", f.task_id, f.location, f.errors.first());
+        println!(
+            "unobserved-fault handler called: task {} from {}: {}",
+            f.task_id,
+            f.location,
+            f.errors.first()
+        );
     })));
     let t = Task::try_run(|| -> Result<u8, NotFound> { Err(NotFound("config")) });
     while !t.is_completed() {
