@@ -35,3 +35,15 @@ pub use task::{
     AggregateError, CanceledError, ContinuationOptions, InvalidOperationError, Task,
     TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus, yield_now,
 };
+/// Runs an `async fn main` on tasklane. C#: `static async Task Main()`.
+///
+/// ```
+/// #[tasklane::main]
+/// async fn main() {
+///     let v = tasklane::Task::run(|| 21).await.unwrap();
+///     assert_eq!(v * 2, 42);
+/// }
+/// ```
+pub use tasklane_macros::main;
+/// Runs an `async fn` test on tasklane (as `#[test]`, blocking on the body).
+pub use tasklane_macros::test;

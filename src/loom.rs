@@ -12,8 +12,7 @@ mod imp {
 
         pub(crate) mod atomic {
             pub(crate) use std::sync::atomic::{
-                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-                fence,
+                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
             };
         }
     }
@@ -61,8 +60,7 @@ mod imp {
 
         pub(crate) mod atomic {
             pub(crate) use loom::sync::atomic::{
-                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-                fence,
+                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
             };
         }
     }

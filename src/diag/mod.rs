@@ -5,4 +5,4 @@ pub mod counters;
 pub mod unobserved;
 
 pub use counters::ThreadCounters;
-pub use unobserved::{UnobservedFault, set_unobserved_fault_handler};
+pub use unobserved::{UnobservedFault, UnobservedFaultHandler, set_unobserved_fault_handler};

@@ -32,7 +32,10 @@ impl fmt::Display for UnobservedFault {
     }
 }
 
-type Handler = Arc<dyn Fn(&UnobservedFault) + Send + Sync>;
+/// A handler for unobserved faults.
+pub type UnobservedFaultHandler = Arc<dyn Fn(&UnobservedFault) + Send + Sync>;
+
+type Handler = UnobservedFaultHandler;
 
 static HANDLER: RwLock<Option<Handler>> = RwLock::new(None);
 
@@ -41,8 +44,8 @@ static HANDLER: RwLock<Option<Handler>> = RwLock::new(None);
 /// `tracing`, also printed to stderr when no tracing subscriber is set). C#:
 /// `TaskScheduler.UnobservedTaskException += …`.
 pub fn set_unobserved_fault_handler(
-    handler: Option<Arc<dyn Fn(&UnobservedFault) + Send + Sync>>,
-) -> Option<Arc<dyn Fn(&UnobservedFault) + Send + Sync>> {
+    handler: Option<UnobservedFaultHandler>,
+) -> Option<UnobservedFaultHandler> {
     let mut h = HANDLER.write().unwrap_or_else(|p| p.into_inner());
     std::mem::replace(&mut *h, handler)
 }

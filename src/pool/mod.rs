@@ -3,6 +3,7 @@
 //!
 #![doc = include_str!("README.md")]
 
+mod hill_climbing;
 mod idle;
 mod inject;
 mod park;
@@ -14,6 +15,7 @@ mod worker;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use hill_climbing::{Decision, HillClimbing, HillClimbingSettings, Transition};
 pub use settings::PoolSettings;
 pub use thread_pool::ThreadPool;
 
@@ -151,8 +153,10 @@ impl Shared {
     /// for the workers until `deadline`; true if they all stopped.
     pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
         if !self.shutdown.swap(true, Ordering::AcqRel) {
-            self.registry
-                .close_and_drain(|task| task.raw().shutdown(crate::task::CancelReason::RuntimeShutdown));
+            self.registry.close_and_drain(|task| {
+                task.raw()
+                    .shutdown(crate::task::CancelReason::RuntimeShutdown)
+            });
             self.inject.close();
         }
         for r in self.remotes.iter() {

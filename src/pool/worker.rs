@@ -53,7 +53,11 @@ fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
         let p = w.get();
         // SAFETY: the pointer is set by `run` to a context on its stack for
         // the length of the worker loop, and cleared before it returns.
-        f(if p.is_null() { None } else { Some(unsafe { &*p }) })
+        f(if p.is_null() {
+            None
+        } else {
+            Some(unsafe { &*p })
+        })
     })
 }
 
@@ -249,9 +253,14 @@ fn run_task(ctx: &WorkerContext, task: Notified) {
 
 fn park(ctx: &WorkerContext) {
     let shared = &ctx.shared;
-    let (index, was_searching) =
-        core_mut(ctx, |core| (core.index, std::mem::replace(&mut core.is_searching, false)));
-    if shared.idle.transition_worker_to_parked(index, was_searching) && shared.has_queued_work() {
+    let (index, was_searching) = core_mut(ctx, |core| {
+        (core.index, std::mem::replace(&mut core.is_searching, false))
+    });
+    if shared
+        .idle
+        .transition_worker_to_parked(index, was_searching)
+        && shared.has_queued_work()
+    {
         // We were the last searcher and work arrived meanwhile: make sure a
         // worker (maybe this one) wakes for it.
         shared.notify_parked();

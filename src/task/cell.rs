@@ -102,15 +102,20 @@ where
     let res = {
         let _current = super::current::CurrentGuard::enter(raw);
         crate::diag::counters::poll_started();
-        // SAFETY: rule 2 (header.rs): we own the stage, so the context slot.
-        let slot = raw.header().context.with_mut(|c| unsafe { &mut *c });
+        let slot = raw.header().context.with_mut(|c| {
+            // SAFETY: rule 2 (header.rs): we own the stage, so the context slot.
+            unsafe { &mut *c }
+        });
         crate::context::with_context(slot, || {
             catch_unwind(AssertUnwindSafe(|| {
-                // SAFETY: rule 5: RUNNING gives us the stage; the future is
-                // never moved out of the cell while Running.
-                cell.stage.with_mut(|s| match unsafe { &mut *s } {
-                    Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
-                    _ => unreachable!("a RUNNING task's stage holds its future"),
+                cell.stage.with_mut(|s| {
+                    // SAFETY: rule 5: RUNNING gives us the stage.
+                    match unsafe { &mut *s } {
+                        // SAFETY: the future is never moved out of the cell
+                        // while Running; it is dropped in place.
+                        Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
+                        _ => unreachable!("a RUNNING task's stage holds its future"),
+                    }
                 })
             }))
         })
@@ -139,18 +144,20 @@ where
 {
     let cell = cell::<F, T>(raw.header_ptr());
     // Drop the future first: its destructor is user code and may panic.
-    // SAFETY: rule 5: we own the stage.
     let dropped = catch_unwind(AssertUnwindSafe(|| {
-        cell.stage
-            .with_mut(|s| unsafe { *s = Stage::Consumed })
+        cell.stage.with_mut(|s| {
+            // SAFETY: rule 5: we own the stage.
+            unsafe { *s = Stage::Consumed }
+        })
     }));
     let out = match (out, dropped) {
         (Ok(_), Err(panic)) => Err(TaskError::from_panic(panic).into()),
         (out, _) => out,
     };
-    // SAFETY: rule 5: we own the stage.
-    cell.stage
-        .with_mut(|s| unsafe { *s = Stage::Finished(out) });
+    cell.stage.with_mut(|s| {
+        // SAFETY: rule 5: we own the stage.
+        unsafe { *s = Stage::Finished(out) }
+    });
     let Some(child_faults) = children::body_finished(raw) else {
         // Children still run; the last of them completes the task.
         raw.ref_dec();
@@ -164,19 +171,21 @@ where
 
 fn final_kind<F, T>(raw: RawTask) -> FinalKind {
     let cell = cell::<F, T>(raw.header_ptr());
-    // SAFETY: rule 5: the caller owns the stage.
-    cell.stage.with(|s| match unsafe { &*s } {
-        Stage::Finished(Ok(_)) => FinalKind::RanToCompletion,
-        Stage::Finished(Err(agg)) if agg.is_canceled() => FinalKind::Canceled,
-        Stage::Finished(Err(_)) => FinalKind::Faulted,
-        _ => unreachable!("final_kind of an unfinished stage"),
+    cell.stage.with(|s| {
+        // SAFETY: rule 5: the caller owns the stage.
+        match unsafe { &*s } {
+            Stage::Finished(Ok(_)) => FinalKind::RanToCompletion,
+            Stage::Finished(Err(agg)) if agg.is_canceled() => FinalKind::Canceled,
+            Stage::Finished(Err(_)) => FinalKind::Faulted,
+            _ => unreachable!("final_kind of an unfinished stage"),
+        }
     })
 }
 
 fn add_faults<F, T>(raw: RawTask, faults: Vec<TaskError>) {
     let cell = cell::<F, T>(raw.header_ptr());
-    // SAFETY: rule 5: the caller owns the stage.
     cell.stage.with_mut(|s| {
+        // SAFETY: rule 5: the caller owns the stage.
         let stage = unsafe { &mut *s };
         let mut all = match std::mem::replace(stage, Stage::Consumed) {
             // A canceled body with faulted children ends Faulted with only the
@@ -225,31 +234,39 @@ unsafe fn dealloc<F, T>(ptr: NonNull<Header>) {
 
 unsafe fn outcome<F, T>(ptr: NonNull<Header>) -> *const () {
     let cell = cell::<F, T>(ptr);
-    // SAFETY: rule 5: called only after COMPLETE, when the stage is immutable.
-    cell.stage.with(|s| match unsafe { &*s } {
-        Stage::Finished(o) => o as *const Outcome<T> as *const (),
-        _ => std::ptr::null(),
+    cell.stage.with(|s| {
+        // SAFETY: rule 5: called only after COMPLETE, when the stage is
+        // immutable.
+        match unsafe { &*s } {
+            Stage::Finished(o) => o as *const Outcome<T> as *const (),
+            _ => std::ptr::null(),
+        }
     })
 }
 
 unsafe fn take_outcome<F, T>(ptr: NonNull<Header>, out: *mut ()) {
     let cell = cell::<F, T>(ptr);
-    // SAFETY: rule 5: the caller holds the only handle of a complete task, so
-    // nobody else reads the stage; `out` points to an `Option<Outcome<T>>`.
-    cell.stage.with_mut(|s| unsafe {
-        if let Stage::Finished(o) = std::mem::replace(&mut *s, Stage::Consumed) {
-            *(out as *mut Option<Outcome<T>>) = Some(o);
+    cell.stage.with_mut(|s| {
+        // SAFETY: rule 5: the caller holds the only handle of a complete task,
+        // so nobody else reads the stage; `out` points to an
+        // `Option<Outcome<T>>`.
+        unsafe {
+            if let Stage::Finished(o) = std::mem::replace(&mut *s, Stage::Consumed) {
+                *(out as *mut Option<Outcome<T>>) = Some(o);
+            }
         }
     })
 }
 
 unsafe fn failure<F, T>(ptr: NonNull<Header>) -> Option<AggregateError> {
     let cell = cell::<F, T>(ptr);
-    // SAFETY: rule 5: called only after the outcome is stored and published
-    // to the caller.
-    cell.stage.with(|s| match unsafe { &*s } {
-        Stage::Finished(Err(agg)) => Some(agg.clone()),
-        _ => None,
+    cell.stage.with(|s| {
+        // SAFETY: rule 5: called only after the outcome is stored and
+        // published to the caller.
+        match unsafe { &*s } {
+            Stage::Finished(Err(agg)) => Some(agg.clone()),
+            _ => None,
+        }
     })
 }
 
@@ -258,6 +275,13 @@ unsafe fn failure<F, T>(ptr: NonNull<Header>) -> Option<AggregateError> {
 /// release. Consumes one ref the caller holds.
 pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
     let header = raw.header();
+    // Leave the registry first, so that once anyone sees the task complete it
+    // no longer counts as live. Shutdown cannot miss it: we own the stage.
+    let released = header.home.with(|h| {
+        // SAFETY: we own the stage (RUNNING), so nobody writes `home`
+        // (rule 2); our ref keeps the header, and so the home, alive.
+        unsafe { (*h).as_ref().and_then(|h| h.0.release(raw)) }
+    });
     // The outcome is visible to everyone from here on.
     let prev = header.state.transition_to_complete(kind);
     if prev.has_continuations() {
@@ -270,18 +294,13 @@ pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
     if let Some(parent) = &header.parent {
         let fault = if kind == FinalKind::Faulted {
             // SAFETY: complete; the stage is immutable.
-            unsafe { (header.vtable.failure)(raw.header_ptr()) }
-                .map(|agg| TaskError::new(agg))
+            unsafe { (header.vtable.failure)(raw.header_ptr()) }.map(TaskError::new)
         } else {
             None
         };
         children::child_finished(parent.raw(), fault);
     }
-    // SAFETY: complete: nobody writes `home` any more (rule 2); our ref keeps
-    // the header, and so the home, alive during the call.
-    let released = header
-        .home
-        .with(|h| unsafe { (*h).as_ref().and_then(|h| h.0.release(raw)) });
+    // The registry's ref goes last (ours keeps the cell alive until then).
     drop(released);
     raw.ref_dec();
 }

@@ -41,7 +41,7 @@ macro_rules! flags {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let mut first = true;
                 f.write_str(concat!(stringify!($name), "("))?;
-                $(if $bit != 0 && self.contains($name::$flag) {
+                $(if self.contains($name::$flag) {
                     if !first { f.write_str(" | ")?; }
                     first = false;
                     f.write_str(stringify!($flag))?;

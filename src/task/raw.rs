@@ -188,7 +188,12 @@ pub(crate) fn waker(raw: RawTask) -> Waker {
     raw.ref_inc();
     // SAFETY: the vtable's functions keep the ref-count contract: the new
     // waker owns the ref taken above.
-    unsafe { Waker::from_raw(RawWaker::new(raw.header_ptr().as_ptr() as *const (), &WAKER_VTABLE)) }
+    unsafe {
+        Waker::from_raw(RawWaker::new(
+            raw.header_ptr().as_ptr() as *const (),
+            &WAKER_VTABLE,
+        ))
+    }
 }
 
 /// A waker borrowing the runner's ref for the length of one poll.
@@ -196,7 +201,10 @@ pub(crate) fn waker_ref(raw: &RawTask) -> ManuallyDrop<Waker> {
     // SAFETY: the ManuallyDrop never runs `waker_drop`, so no ref is taken or
     // released; clones made from it take their own refs.
     ManuallyDrop::new(unsafe {
-        Waker::from_raw(RawWaker::new(raw.header_ptr().as_ptr() as *const (), &WAKER_VTABLE))
+        Waker::from_raw(RawWaker::new(
+            raw.header_ptr().as_ptr() as *const (),
+            &WAKER_VTABLE,
+        ))
     })
 }
 

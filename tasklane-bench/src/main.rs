@@ -44,8 +44,18 @@ fn main() {
                     usage();
                 }
             }
-            "--iters" => opts.iters = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
-            "--warmup" => opts.warmup = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--iters" => {
+                opts.iters = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
+            "--warmup" => {
+                opts.warmup = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--filter" => opts.filter = Some(args.next().unwrap_or_else(|| usage())),
             _ => usage(),
         }

@@ -1,0 +1,1 @@
+//! Loom tests of the pool's protocols (filled in by the scheduler work).

@@ -1,0 +1,257 @@
+//! Loom tests of the task state word and the continuation list: completion
+//! racing the registration of a waker or a continuation, two threads
+//! completing one promise, and the last handle dropping while the task
+//! completes.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test --lib --release task::loom_tests`
+
+use super::continuation::Continuation;
+use super::header::TaskKind;
+use super::raw::{Notified, RawTask, TaskRef};
+use super::registry::Registry;
+use super::schedule::{Hint, Home, Schedule};
+use super::spawn::{Spawn, Start};
+use super::{AggregateError, Task, TaskCompletionSource, TaskCreationOptions, TaskError};
+use crate::loom::sync::Mutex;
+use loom::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::Location;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// A scheduler the test drives by hand.
+struct TestHome {
+    queue: Mutex<VecDeque<Notified>>,
+    registry: Registry,
+}
+
+impl TestHome {
+    fn new() -> Arc<TestHome> {
+        Arc::new(TestHome {
+            queue: Mutex::new(VecDeque::new()),
+            registry: Registry::new(1),
+        })
+    }
+
+    /// Runs queued tasks until the queue is empty.
+    fn run_all(&self) {
+        loop {
+            let next = crate::loom::lock(&self.queue).pop_front();
+            match next {
+                Some(t) => t.run(),
+                None => return,
+            }
+        }
+    }
+}
+
+impl Schedule for TestHome {
+    fn schedule(&self, task: Notified, _: Hint) {
+        crate::loom::lock(&self.queue).push_back(task);
+    }
+    fn bind(&self, task: RawTask) -> bool {
+        self.registry.insert(task)
+    }
+    fn release(&self, task: RawTask) -> Option<TaskRef> {
+        self.registry.remove(task)
+    }
+    fn is_current(&self) -> bool {
+        true
+    }
+    fn describe(&self) -> String {
+        "test home".to_owned()
+    }
+}
+
+#[track_caller]
+fn spawn_on<F>(home: &Arc<TestHome>, start: Start, f: F) -> Task<u32>
+where
+    F: Future<Output = super::Outcome<u32>> + Send + 'static,
+{
+    Spawn {
+        home: Home(home.clone()),
+        options: TaskCreationOptions::NONE,
+        location: Location::caller(),
+        kind: TaskKind::Work,
+        start,
+    }
+    .spawn(f)
+}
+
+#[test]
+fn completion_races_waker_registration() {
+    loom::model(|| {
+        let tcs = TaskCompletionSource::<u32>::new();
+        let task = tcs.task();
+        let setter = loom::thread::spawn(move || {
+            tcs.set_result(7).unwrap();
+        });
+        // A lost wake-up would leave block_on parked forever: loom reports it.
+        let v = loom::future::block_on(task).unwrap();
+        assert_eq!(v, 7);
+        setter.join().unwrap();
+    });
+}
+
+#[test]
+fn completion_races_continuation_registration() {
+    loom::model(|| {
+        let tcs = TaskCompletionSource::<u32>::new();
+        let antecedent = tcs.task();
+        let ran = Arc::new(AtomicUsize::new(0));
+        let home = TestHome::new();
+        let setter = loom::thread::spawn(move || {
+            tcs.set_result(1).unwrap();
+        });
+        // A continuation task waiting for the antecedent, registered as an
+        // inline continuation (ExecuteSynchronously) while the setter races.
+        let ran2 = ran.clone();
+        let ante2 = antecedent.clone();
+        let cont = spawn_on(&home, Start::Waiting, async move {
+            assert!(ante2.is_completed(), "continuations run after completion");
+            ran2.fetch_add(1, Ordering::SeqCst);
+            Ok(2)
+        });
+        let entry = Continuation::Inline(TaskRef::new_ref(cont.raw()));
+        match super::handle::register(antecedent.raw(), entry) {
+            super::continuation::Registered::Stored(_) => {}
+            super::continuation::Registered::MustDrain => {
+                super::cell::run_continuations(antecedent.raw())
+            }
+            super::continuation::Registered::Completed(c) => {
+                super::cell::run_continuation(c, false)
+            }
+        }
+        setter.join().unwrap();
+        home.run_all();
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            1,
+            "the continuation ran exactly once"
+        );
+        assert_eq!(cont.try_result().unwrap().unwrap(), 2);
+    });
+}
+
+#[test]
+fn two_threads_complete_one_promise() {
+    loom::model(|| {
+        let tcs = TaskCompletionSource::<u32>::new();
+        let task = tcs.task();
+        let tcs2 = tcs.clone();
+        let other = loom::thread::spawn(move || tcs2.try_set_result(1));
+        let mine = tcs.try_set_result(2);
+        let theirs = other.join().unwrap();
+        assert!(mine ^ theirs, "exactly one completion wins");
+        let v = task.try_result().expect("complete").unwrap();
+        assert_eq!(v, if mine { 2 } else { 1 });
+        // The loser's value was not stored; the winner's stays.
+        assert!(tcs.set_result(3).is_err());
+    });
+}
+
+static REPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn count_reports() {
+    crate::diag::set_unobserved_fault_handler(Some(Arc::new(|_| {
+        REPORTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    })));
+}
+
+#[derive(Debug)]
+struct Boom;
+impl std::fmt::Display for Boom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("boom")
+    }
+}
+impl std::error::Error for Boom {}
+
+#[test]
+fn last_handle_drops_while_promise_faults() {
+    count_reports();
+    loom::model(|| {
+        REPORTS.store(0, std::sync::atomic::Ordering::SeqCst);
+        let tcs = TaskCompletionSource::<u32>::new();
+        let task = tcs.task();
+        let completer = loom::thread::spawn(move || {
+            tcs.set_error(Boom).unwrap();
+            drop(tcs);
+        });
+        drop(task);
+        completer.join().unwrap();
+        // Faulted and never observed: reported exactly once, whichever side
+        // came last.
+        assert_eq!(REPORTS.load(std::sync::atomic::Ordering::SeqCst), 1);
+    });
+}
+
+#[test]
+fn last_handle_drops_while_spawned_task_completes() {
+    count_reports();
+    loom::model(|| {
+        REPORTS.store(0, std::sync::atomic::Ordering::SeqCst);
+        let home = TestHome::new();
+        let task = spawn_on(&home, Start::Hot, async {
+            Err(AggregateError::one(TaskError::new(Boom)))
+        });
+        let observer = task.clone();
+        let home2 = home.clone();
+        let runner = loom::thread::spawn(move || home2.run_all());
+        // One handle observes, the other drops: observed faults never report.
+        let seen = loom::future::block_on(observer);
+        assert!(seen.is_err());
+        drop(task);
+        runner.join().unwrap();
+        assert_eq!(REPORTS.load(std::sync::atomic::Ordering::SeqCst), 0);
+    });
+}
+
+/// A future pending until its flag is set, waking whoever polled last.
+struct Gate {
+    open: Arc<loom::sync::atomic::AtomicBool>,
+    waker: Arc<Mutex<Option<std::task::Waker>>>,
+}
+
+impl Future for Gate {
+    type Output = super::Outcome<u32>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        *crate::loom::lock(&self.waker) = Some(cx.waker().clone());
+        if self.open.load(Ordering::SeqCst) {
+            Poll::Ready(Ok(5))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+#[test]
+fn wake_races_poll_no_lost_wakeup() {
+    loom::model(|| {
+        let home = TestHome::new();
+        let open = Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let waker: Arc<Mutex<Option<std::task::Waker>>> = Arc::new(Mutex::new(None));
+        let task = spawn_on(
+            &home,
+            Start::Hot,
+            Gate {
+                open: open.clone(),
+                waker: waker.clone(),
+            },
+        );
+        let opener = loom::thread::spawn(move || {
+            open.store(true, Ordering::SeqCst);
+            if let Some(w) = crate::loom::lock(&waker).take() {
+                w.wake();
+            }
+        });
+        home.run_all();
+        opener.join().unwrap();
+        // Whatever the interleaving, a wake that raced the poll rescheduled
+        // the task (or the poll saw the flag).
+        home.run_all();
+        assert_eq!(task.try_result().expect("completed").unwrap(), 5);
+    });
+}

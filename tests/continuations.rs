@@ -1,0 +1,247 @@
+//! SEMANTICS.md "Continuations": `continue_with` and its options, `unwrap`,
+//! and attached children.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+use tasklane::task::{CancelReason, PanicError};
+use tasklane::{
+    ContinuationOptions as O, Task, TaskCompletionSource, TaskCreationOptions, TaskError,
+    TaskStatus,
+};
+
+#[derive(Debug)]
+struct E;
+impl std::fmt::Display for E {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("E")
+    }
+}
+impl std::error::Error for E {}
+
+fn antecedents() -> [(TaskStatus, Task<u8>); 3] {
+    [
+        (TaskStatus::RanToCompletion, Task::from_result(1)),
+        (TaskStatus::Faulted, Task::from_error(E)),
+        (TaskStatus::Canceled, Task::from_canceled()),
+    ]
+}
+
+#[test]
+fn condition_options_run_or_cancel() {
+    let table: [(O, [bool; 3]); 7] = [
+        (O::NONE, [true, true, true]),
+        (O::ONLY_ON_RAN_TO_COMPLETION, [true, false, false]),
+        (O::ONLY_ON_FAULTED, [false, true, false]),
+        (O::ONLY_ON_CANCELED, [false, false, true]),
+        (O::NOT_ON_RAN_TO_COMPLETION, [false, true, true]),
+        (O::NOT_ON_FAULTED, [true, false, true]),
+        (O::NOT_ON_CANCELED, [true, true, false]),
+    ];
+    for (opts, runs) in table {
+        for (i, (status, ante)) in antecedents().into_iter().enumerate() {
+            let ran = Arc::new(AtomicUsize::new(0));
+            let r = ran.clone();
+            let c = ante.continue_with(
+                move |a| {
+                    r.fetch_add(1, Ordering::SeqCst);
+                    a.status()
+                },
+                opts,
+            );
+            let out = c.wait();
+            if runs[i] {
+                assert_eq!(c.result().unwrap(), status, "{opts:?} on {status:?}");
+                assert_eq!(ran.load(Ordering::SeqCst), 1);
+            } else {
+                let err = out.unwrap_err();
+                assert!(c.is_canceled(), "{opts:?} on {status:?} must cancel");
+                assert_eq!(
+                    err.first().as_canceled().unwrap().reason(),
+                    CancelReason::ContinuationConditionNotMet
+                );
+                assert_eq!(ran.load(Ordering::SeqCst), 0, "the callback never ran");
+            }
+        }
+    }
+}
+
+#[test]
+fn continuation_waits_for_its_antecedent() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let c = tcs
+        .task()
+        .continue_with(|t| t.result().unwrap() + 1, O::NONE);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(c.status(), TaskStatus::WaitingForActivation);
+    tcs.set_result(1).unwrap();
+    assert_eq!(c.result().unwrap(), 2);
+}
+
+#[test]
+fn added_to_a_completed_task_still_runs() {
+    let done = Task::from_result(5);
+    let c = done.continue_with(|t| t.result().unwrap() * 2, O::NONE);
+    assert_eq!(c.result().unwrap(), 10);
+    // ExecuteSynchronously on a completed antecedent runs inline, now.
+    let here = std::thread::current().id();
+    let c = done.continue_with(|_| std::thread::current().id(), O::EXECUTE_SYNCHRONOUSLY);
+    assert!(c.is_completed());
+    assert_eq!(c.result().unwrap(), here);
+}
+
+#[test]
+fn queued_continuations_run_on_the_pool() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let c = tcs.task().continue_with(
+        |_| std::thread::current().name().map(str::to_owned),
+        O::NONE,
+    );
+    tcs.set_result(0).unwrap();
+    let name = c.result().unwrap().unwrap_or_default();
+    assert!(name.starts_with("tasklane"), "ran on {name:?}");
+}
+
+#[test]
+fn continuations_run_in_registration_order() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let conts: Vec<Task<()>> = (0..5)
+        .map(|i| {
+            let order = order.clone();
+            tcs.task().continue_with(
+                move |_| order.lock().unwrap().push(i),
+                O::EXECUTE_SYNCHRONOUSLY,
+            )
+        })
+        .collect();
+    tcs.set_result(0).unwrap();
+    for c in &conts {
+        c.wait().unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn a_panicking_continuation_faults_and_the_rest_still_run() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let bad = tcs.task().continue_with(
+        |_| -> u8 { panic!("in continuation") },
+        O::EXECUTE_SYNCHRONOUSLY,
+    );
+    let good = tcs.task().continue_with(|_| 1u8, O::EXECUTE_SYNCHRONOUSLY);
+    tcs.set_result(0).unwrap();
+    assert!(
+        bad.wait()
+            .unwrap_err()
+            .first()
+            .downcast_ref::<PanicError>()
+            .is_some()
+    );
+    assert_eq!(good.result().unwrap(), 1);
+}
+
+#[test]
+fn chains_of_inline_continuations_do_not_overflow_the_stack() {
+    let tcs = TaskCompletionSource::<u64>::new();
+    let mut t = tcs.task();
+    for _ in 0..10_000 {
+        t = t.continue_with(|a| a.result().unwrap() + 1, O::EXECUTE_SYNCHRONOUSLY);
+    }
+    tcs.set_result(0).unwrap();
+    assert_eq!(t.result().unwrap(), 10_000);
+}
+
+#[test]
+fn unwrap_follows_the_inner_task() {
+    let outer = Task::run(|| Task::run(|| 7));
+    assert_eq!(outer.unwrap().result().unwrap(), 7);
+
+    let outer = Task::run(|| Task::<u8>::from_canceled());
+    let p = outer.unwrap();
+    p.wait().unwrap_err();
+    assert!(p.is_canceled());
+
+    let tcs = TaskCompletionSource::<u8>::new();
+    tcs.set_errors(vec![TaskError::new(E), TaskError::new(E)])
+        .unwrap();
+    let inner = tcs.task();
+    let p = Task::from_result(inner).unwrap();
+    assert_eq!(p.wait().unwrap_err().len(), 2, "all the inner errors");
+
+    let outer: Task<Task<u8>> = Task::from_error(E);
+    let p = outer.unwrap();
+    p.wait().unwrap_err();
+    assert!(
+        p.is_faulted(),
+        "the outer fault, when there is no inner task"
+    );
+}
+
+#[test]
+fn attached_child_faults_join_the_parent() {
+    let parent = Task::start_new(
+        || {
+            Task::start_new(
+                || -> u8 { panic!("child failed") },
+                TaskCreationOptions::ATTACHED_TO_PARENT,
+            );
+            "body done"
+        },
+        TaskCreationOptions::NONE,
+    );
+    let err = parent.wait().unwrap_err();
+    assert!(parent.is_faulted());
+    let inner = err.flatten();
+    assert!(inner.find::<PanicError>().is_some(), "{err}");
+}
+
+#[test]
+fn deny_child_attach_detaches_children() {
+    let (tx, rx) = mpsc::channel::<()>();
+    // Task::run implies DenyChildAttach, as in .NET.
+    let parent = Task::run(move || {
+        Task::start_new(
+            move || {
+                rx.recv().unwrap();
+            },
+            TaskCreationOptions::ATTACHED_TO_PARENT,
+        );
+    });
+    parent.wait().unwrap();
+    assert_eq!(
+        parent.status(),
+        TaskStatus::RanToCompletion,
+        "did not wait for the child"
+    );
+    tx.send(()).unwrap();
+}
+
+#[test]
+fn async_parent_waits_for_children_attached_at_any_await() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let gate = tcs.task();
+    let parent = Task::start_new_async(
+        async move {
+            tasklane::yield_now().await;
+            Task::start_new(
+                move || {
+                    gate.wait().unwrap();
+                },
+                TaskCreationOptions::ATTACHED_TO_PARENT,
+            );
+        },
+        TaskCreationOptions::NONE,
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while parent.status() != TaskStatus::WaitingForChildrenToComplete {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            parent.status()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    tcs.set_result(1).unwrap();
+    parent.wait().unwrap();
+}

@@ -1,0 +1,200 @@
+//! SEMANTICS.md "TaskCompletionSource": completing by hand, misuse errors,
+//! asynchronous continuations, and broken promises.
+
+use std::sync::mpsc;
+use std::time::Duration;
+use tasklane::task::{BrokenPromiseError, InvalidOperationError};
+use tasklane::{
+    ContinuationOptions, Task, TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus,
+    block_on,
+};
+
+#[derive(Debug)]
+struct E(&'static str);
+impl std::fmt::Display for E {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+impl std::error::Error for E {}
+
+#[test]
+fn set_result_completes_once() {
+    let tcs = TaskCompletionSource::new();
+    let t = tcs.task();
+    tcs.set_result(String::from("first")).unwrap();
+    let back = tcs.set_result(String::from("second")).unwrap_err();
+    assert_eq!(
+        back.into_value(),
+        "second",
+        "the rejected value is handed back"
+    );
+    assert!(!tcs.try_set_result(String::from("third")));
+    assert_eq!(
+        tcs.set_error(E("late")),
+        Err(InvalidOperationError::PromiseAlreadyCompleted)
+    );
+    assert_eq!(
+        tcs.set_canceled(),
+        Err(InvalidOperationError::PromiseAlreadyCompleted)
+    );
+    assert!(!tcs.try_set_error(E("late")));
+    assert!(!tcs.try_set_canceled());
+    assert_eq!(t.result().unwrap(), "first");
+}
+
+#[test]
+fn set_error_and_several_errors() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    tcs.set_error(E("one")).unwrap();
+    let t = tcs.task();
+    assert_eq!(t.status(), TaskStatus::Faulted);
+    assert_eq!(t.wait().unwrap_err().first().to_string(), "one");
+
+    let tcs = TaskCompletionSource::<u8>::new();
+    assert_eq!(
+        tcs.set_errors(vec![]),
+        Err(InvalidOperationError::EmptyErrorList)
+    );
+    assert!(!tcs.is_completed(), "a rejected call changes nothing");
+    assert!(tcs.try_set_errors(vec![TaskError::new(E("a")), TaskError::new(E("b"))]));
+    let agg = tcs.task().wait().unwrap_err();
+    let msgs: Vec<String> = agg.iter().map(|e| e.to_string()).collect();
+    assert_eq!(msgs, ["a", "b"]);
+}
+
+#[test]
+fn a_cancellation_given_to_set_error_faults() {
+    // As SetException(new OperationCanceledException()) in .NET.
+    let tcs = TaskCompletionSource::<u8>::new();
+    tcs.set_error(TaskError::canceled()).unwrap();
+    assert!(tcs.task().is_faulted());
+}
+
+#[test]
+fn set_canceled() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    tcs.set_canceled().unwrap();
+    let t = tcs.task();
+    assert!(t.is_canceled());
+    assert!(block_on(t).unwrap_err().is_canceled());
+}
+
+#[test]
+fn wraps_a_callback_api() {
+    fn legacy_read(cb: impl FnOnce(Result<Vec<u8>, std::io::Error>) + Send + 'static) {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(10));
+            cb(Ok(b"hello".to_vec()));
+        });
+    }
+    fn read_async() -> Task<Vec<u8>> {
+        let tcs = TaskCompletionSource::new();
+        let task = tcs.task();
+        legacy_read(move |r| match r {
+            Ok(v) => {
+                let _ = tcs.set_result(v);
+            }
+            Err(e) => {
+                let _ = tcs.set_error(e);
+            }
+        });
+        task
+    }
+    assert_eq!(block_on(read_async()).unwrap(), b"hello");
+}
+
+#[test]
+fn continuations_run_on_the_completing_thread_by_default() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let cont = tcs.task().continue_with(
+        |_| std::thread::current().id(),
+        ContinuationOptions::EXECUTE_SYNCHRONOUSLY,
+    );
+    let completer = std::thread::spawn(move || {
+        tcs.set_result(1).unwrap();
+        std::thread::current().id()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(cont.result().unwrap(), completer);
+}
+
+#[test]
+fn run_continuations_asynchronously_never_on_the_completing_thread() {
+    for _ in 0..20 {
+        let tcs = TaskCompletionSource::<u8>::with_options(
+            TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY,
+        );
+        let sync_cont = tcs.task().continue_with(
+            |_| std::thread::current().id(),
+            ContinuationOptions::EXECUTE_SYNCHRONOUSLY,
+        );
+        let awaiter = {
+            let t = tcs.task();
+            Task::run_async(async move {
+                t.await.unwrap();
+                std::thread::current().id()
+            })
+        };
+        std::thread::sleep(Duration::from_millis(2));
+        let (tx, rx) = mpsc::channel();
+        let completer = std::thread::spawn(move || {
+            tcs.set_result(1).unwrap();
+            tx.send(std::thread::current().id()).unwrap();
+            // Stay alive a moment so a continuation queued to "this thread"
+            // would have had the chance to run here.
+            std::thread::sleep(Duration::from_millis(2));
+        });
+        let completing = rx.recv().unwrap();
+        assert_ne!(sync_cont.result().unwrap(), completing);
+        assert_ne!(awaiter.result().unwrap(), completing);
+        completer.join().unwrap();
+    }
+}
+
+#[test]
+fn dropped_source_breaks_the_promise() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let created_line = line!() - 1;
+    let t = tcs.task();
+    let clone = tcs.clone();
+    drop(tcs);
+    assert!(!t.is_completed(), "one source is still alive");
+    drop(clone);
+    let err = block_on(t).unwrap_err();
+    let broken = err
+        .downcast_ref::<BrokenPromiseError>()
+        .expect("a broken promise");
+    assert_eq!(broken.created_at().line(), created_line);
+    assert!(err.is_broken_promise());
+    assert!(err.to_string().contains("promises.rs"), "{err}");
+}
+
+#[test]
+fn completed_source_dropping_is_not_broken() {
+    let tcs = TaskCompletionSource::<u8>::new();
+    let t = tcs.task();
+    tcs.set_result(4).unwrap();
+    drop(tcs);
+    assert_eq!(t.result().unwrap(), 4);
+}
+
+#[test]
+fn completion_from_many_threads_exactly_one_wins() {
+    for _ in 0..50 {
+        let tcs = TaskCompletionSource::<usize>::new();
+        let winners: Vec<bool> = (0..4)
+            .map(|i| {
+                let tcs = tcs.clone();
+                std::thread::spawn(move || tcs.try_set_result(i))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .collect();
+        assert_eq!(winners.iter().filter(|w| **w).count(), 1);
+        let v = tcs.task().result().unwrap();
+        assert!(winners[v]);
+    }
+}
