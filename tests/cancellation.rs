@@ -496,9 +496,10 @@ fn work_cancelled_while_queued_ends_canceled_and_never_runs() {
     let cts = CancellationTokenSource::new();
     let ran = Arc::new(AtomicBool::new(false));
     let r = ran.clone();
-    let queued = rt.block_on(async {
+    let queued = {
+        let _in_rt = rt.handle().enter();
         Task::run_with_token(move || r.store(true, Ordering::SeqCst), &cts.token())
-    });
+    };
     cts.cancel().unwrap();
     release_tx.send(()).unwrap();
     blocker.wait().unwrap();

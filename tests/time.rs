@@ -47,7 +47,11 @@ fn delays_never_complete_before_their_deadline() {
 #[test]
 fn a_zero_delay_is_ready_at_once_and_a_past_deadline_promptly() {
     let mut cx = Context::from_waker(Waker::noop());
-    assert!(Pin::new(&mut delay(Duration::ZERO)).poll(&mut cx).is_ready());
+    assert!(
+        Pin::new(&mut delay(Duration::ZERO))
+            .poll(&mut cx)
+            .is_ready()
+    );
     let past = Instant::now() - Duration::from_millis(1);
     let d = delay_until(past);
     assert!(d.is_elapsed());

@@ -74,6 +74,8 @@ struct Node {
 
 /// The registered callbacks of one source, newest first.
 pub(crate) struct CallbackList {
+    /// Boxed so that growing the table moves pointers, not nodes.
+    #[allow(clippy::vec_box)]
     chunks: Vec<Box<[Node; CHUNK]>>,
     /// Nodes made so far (every slot below is in a chunk).
     made: u32,
@@ -130,8 +132,11 @@ impl CallbackList {
                     callback: None,
                 })
                 .collect();
-            self.chunks
-                .push(chunk.try_into().unwrap_or_else(|_| unreachable!("CHUNK nodes")));
+            self.chunks.push(
+                chunk
+                    .try_into()
+                    .unwrap_or_else(|_| unreachable!("CHUNK nodes")),
+            );
         }
         self.made += 1;
         self.made - 1
@@ -283,7 +288,11 @@ mod tests {
 
     #[test]
     fn grows_across_chunks_and_stays_compact() {
-        assert!(size_of::<Node>() <= 48, "node is {} bytes", size_of::<Node>());
+        assert!(
+            size_of::<Node>() <= 48,
+            "node is {} bytes",
+            size_of::<Node>()
+        );
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut list = CallbackList::new();
         let keys: Vec<Key> = (0..300).map(|i| list.push(tagged(i, &log))).collect();
@@ -309,9 +318,10 @@ mod tests {
         let log = Arc::new(std::sync::Mutex::new(Vec::new()));
         let mut list = CallbackList::new();
         let keys: Vec<Key> = (0..6).map(|i| list.push(tagged(i, &log))).collect();
-        list.remove(keys[5]).map(run); // head
-        list.remove(keys[0]).map(run); // tail
-        list.remove(keys[3]).map(run); // middle
+        for k in [keys[5], keys[0], keys[3]] {
+            // Head, tail, middle.
+            run(list.remove(k).unwrap());
+        }
         log.lock().unwrap().clear();
         for c in list.take_all().into_newest_first() {
             run(c);

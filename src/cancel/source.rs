@@ -6,8 +6,9 @@ use super::token::CancellationToken;
 use crate::loom::sync::Mutex;
 use crate::pool::Shared;
 use crate::task::cell::Outcome;
+use crate::task::header::TaskKind;
 use crate::task::schedule::Home;
-use crate::task::spawn::Spawn;
+use crate::task::spawn::{Spawn, Start};
 use crate::task::{AggregateError, Task, TaskCreationOptions};
 use crate::time::driver::{self, Action, TimerKey};
 use std::fmt;
@@ -194,15 +195,21 @@ fn cancel_on_pool(
     if inner.is_cancellation_requested() {
         return;
     }
-    let mut spawn = Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, at);
-    if let Some(runtime) = runtime {
-        match runtime.upgrade() {
-            Some(shared) => spawn.home = Home(shared),
-            // The runtime that armed the timer is gone: cancel right here
-            // rather than start another one.
-            None => return report(inner.notify(false)),
-        }
-    }
+    let home = match runtime.map(|weak| weak.upgrade()) {
+        Some(Some(shared)) => Home(shared),
+        // The runtime that armed the timer is gone: cancel right here
+        // rather than start another one.
+        Some(None) => return report(inner.notify(false)),
+        // Armed outside any runtime: the default one, as C#'s pool.
+        None => crate::runtime::current_home(),
+    };
+    let spawn = Spawn {
+        home,
+        options: TaskCreationOptions::DENY_CHILD_ATTACH,
+        location: at,
+        kind: TaskKind::Work,
+        start: Start::Hot,
+    };
     // The task's handle is dropped at once: if a callback panics, the
     // faulted task is reported as unobserved, with the arming location.
     drop(spawn.spawn(CancelBody { inner: Some(inner) }));

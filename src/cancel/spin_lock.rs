@@ -14,7 +14,7 @@
 //! test-and-set with acquire/release) by the stress test below.
 
 #[cfg(not(loom))]
-pub(crate) use imp::{SpinGuard, SpinLock};
+pub(crate) use imp::SpinLock;
 #[cfg(loom)]
 pub(crate) use loom_imp::SpinLock;
 

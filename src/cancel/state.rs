@@ -4,8 +4,8 @@
 
 use super::callbacks::{Callback, CallbackList, Key};
 use super::spin_lock::SpinLock;
-use crate::loom::sync::atomic::{AtomicU8, Ordering};
 use crate::context::ExecutionContext;
+use crate::loom::sync::atomic::{AtomicU8, Ordering};
 use crate::loom::sync::{Condvar, Mutex};
 use crate::task::{AggregateError, TaskError};
 use std::panic::{AssertUnwindSafe, catch_unwind};

@@ -125,14 +125,16 @@ impl DelayPromise {
 
     /// On the thread that cancels the token.
     fn canceled(&self) {
-        self.tcs.try_set_canceled_with(self.token.clone());
         let (timer, registration) = {
             let mut parts = crate::loom::lock(&self.parts);
             (parts.timer.take(), parts.registration.take())
         };
+        // Disarm before completing, so whoever the completion wakes finds
+        // the timer already freed.
         if let Some(key) = timer {
             drop(driver::remove(key));
         }
+        self.tcs.try_set_canceled_with(self.token.clone());
         if let Some(r) = registration {
             r.unregister();
         }

@@ -11,8 +11,11 @@ mod time;
 
 use harness::{Opts, Row};
 
+/// A suite's entry point.
+type Suite = fn(&Opts) -> Vec<Row>;
+
 /// The suites, by name.
-const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[("time", time::run)];
+const SUITES: &[(&str, Suite)] = &[("time", time::run)];
 
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();

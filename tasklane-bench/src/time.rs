@@ -114,7 +114,9 @@ pub fn run(opts: &Opts) -> Vec<Row> {
                             let tasks: Vec<Task<()>> = (0..d.len())
                                 .map(|i| {
                                     let d = d.clone();
-                                    Task::run_async(async move { tasklane::time::delay(d[i]).await })
+                                    Task::run_async(
+                                        async move { tasklane::time::delay(d[i]).await },
+                                    )
                                 })
                                 .collect();
                             for t in tasks {
@@ -179,7 +181,8 @@ pub fn run(opts: &Opts) -> Vec<Row> {
                     opts,
                     || {
                         pair.tasklane.block_on(async {
-                            let all = Task::when_all((0..NUM_WHEN_ALL).map(|i| Task::run(move || i)));
+                            let all =
+                                Task::when_all((0..NUM_WHEN_ALL).map(|i| Task::run(move || i)));
                             assert_eq!(all.await.unwrap().len(), NUM_WHEN_ALL);
                         })
                     },
@@ -327,4 +330,3 @@ pub fn run(opts: &Opts) -> Vec<Row> {
     }
     rows
 }
-
