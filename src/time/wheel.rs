@@ -295,7 +295,15 @@ impl<A> Wheel<A> {
         e.next = self.free;
         self.free = at;
         self.len -= 1;
-        e.payload.take().expect("a pending entry holds its payload")
+        let payload = e.payload.take().expect("a pending entry holds its payload");
+        if self.len == 0 {
+            // Empty: restart the slab from its first slot (capacity kept),
+            // so the next burst of timers fills memory in order instead of
+            // following a free list scattered by firing order.
+            self.entries.clear();
+            self.free = NIL;
+        }
+        payload
     }
 }
 
