@@ -587,3 +587,13 @@ fn an_async_body_awaiting_its_token_ends_canceled_promptly() {
     assert!(task.wait().unwrap_err().is_canceled());
     assert!(start.elapsed() < PATIENCE);
 }
+
+#[test]
+fn the_types_can_be_shared_across_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<CancellationTokenSource>();
+    send_sync::<CancellationToken>();
+    send_sync::<CancellationTokenRegistration>();
+    send_sync::<tasklane::cancel::Cancelled>();
+    send_sync::<tasklane::cancel::WaitAsync<u8>>();
+}

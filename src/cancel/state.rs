@@ -18,11 +18,24 @@ const NOTIFYING: u8 = 1;
 /// dropped). The list is empty for good.
 const NOTIFIED: u8 = 2;
 
+/// Names the calling thread: the address of a thread-local with a constant
+/// initializer and no destructor, valid for the thread's whole life (even
+/// while its other thread-locals are being destroyed, when
+/// `thread::current()` may fail) and unique among live threads.
 #[cfg(not(loom))]
-type ThreadId = std::thread::ThreadId;
+type ThreadId = usize;
 #[cfg(loom)]
 type ThreadId = loom::thread::ThreadId;
 
+#[cfg(not(loom))]
+fn this_thread() -> ThreadId {
+    thread_local! {
+        static MARK: u8 = const { 0 };
+    }
+    MARK.with(|m| m as *const u8 as usize)
+}
+
+#[cfg(loom)]
 fn this_thread() -> ThreadId {
     crate::loom::thread::current().id()
 }
