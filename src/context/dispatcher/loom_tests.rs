@@ -1,0 +1,1 @@
+//! Loom models of the dispatcher's message queue.

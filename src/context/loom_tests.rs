@@ -1,0 +1,1 @@
+//! Loom models: switching a task's home while it is being woken.
