@@ -154,9 +154,12 @@ impl<T: Send + 'static> Task<T> {
     }
 }
 
+/// The forgotten task and the context it captured.
+type Forgotten = (ErasedTask, Option<Arc<dyn SynchronizationContext>>);
+
 /// Waits (as a continuation) for the task to end, then reports.
 struct Watcher {
-    pending: Mutex<Option<(ErasedTask, Option<Arc<dyn SynchronizationContext>>)>>,
+    pending: Mutex<Option<Forgotten>>,
 }
 
 impl Watcher {

@@ -6,12 +6,12 @@
 #![doc = include_str!("README.md")]
 
 mod configure_await;
-pub(crate) mod dispatcher;
+pub mod dispatcher;
 mod error;
 mod execution_context;
 mod fire_and_forget;
 pub(crate) mod home;
-pub(crate) mod joinable;
+pub mod joinable;
 mod switch;
 pub(crate) mod sync_context;
 

@@ -119,7 +119,7 @@ thread_local! {
 
 impl dyn SynchronizationContext {
     /// The context current on this thread: one set with
-    /// [`set_current`](Self::set_current), else the [`Dispatcher`] this
+    /// `set_current`, else the [`Dispatcher`] this
     /// thread runs, else none (a pool thread, a plain thread). C#:
     /// `SynchronizationContext.Current`.
     ///
@@ -168,7 +168,7 @@ impl dyn SynchronizationContext {
 }
 
 /// Restores the previous current context when dropped. Made by
-/// [`set_current`](trait.SynchronizationContext.html#method.set_current).
+/// `<dyn SynchronizationContext>::set_current`.
 #[must_use = "the context stays current only while the scope lives"]
 pub struct SynchronizationContextScope {
     prev: Option<Slot>,

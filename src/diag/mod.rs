@@ -7,7 +7,7 @@ pub mod unobserved;
 
 pub use counters::ThreadCounters;
 pub use unhandled::{
-    UnhandledError, UnhandledErrorPolicy, set_unhandled_error_handler, set_unhandled_error_policy,
-    unhandled_error_policy,
+    UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy, set_unhandled_error_handler,
+    set_unhandled_error_policy, unhandled_error_policy,
 };
 pub use unobserved::{UnobservedFault, set_unobserved_fault_handler};

@@ -71,9 +71,11 @@ pub enum UnhandledErrorPolicy {
     Abort,
 }
 
-type Handler = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
+/// A handler for unhandled errors (runtime-wide, or a dispatcher's). C#: an
+/// `UnhandledExceptionEventHandler`.
+pub type UnhandledErrorHandler = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
 
-static HANDLER: RwLock<Option<Handler>> = RwLock::new(None);
+static HANDLER: RwLock<Option<UnhandledErrorHandler>> = RwLock::new(None);
 static POLICY: AtomicU8 = AtomicU8::new(0);
 
 /// Installs the runtime-wide handler for unhandled errors, returning the
@@ -89,7 +91,9 @@ static POLICY: AtomicU8 = AtomicU8::new(0);
 /// let previous = set_unhandled_error_handler(Some(Arc::new(|e| eprintln!("background work failed: {e}"))));
 /// set_unhandled_error_handler(previous);
 /// ```
-pub fn set_unhandled_error_handler(handler: Option<Handler>) -> Option<Handler> {
+pub fn set_unhandled_error_handler(
+    handler: Option<UnhandledErrorHandler>,
+) -> Option<UnhandledErrorHandler> {
     let mut h = HANDLER.write().unwrap_or_else(|p| p.into_inner());
     std::mem::replace(&mut *h, handler)
 }

@@ -13,7 +13,7 @@ pub(crate) use queue::Message;
 pub(crate) use shared::Shared;
 
 use super::ContextError;
-use crate::diag::UnhandledError;
+use crate::diag::{UnhandledError, UnhandledErrorHandler};
 use crate::runtime::Handle;
 use crate::task::header::TaskKind;
 use crate::task::schedule::Home;
@@ -385,8 +385,8 @@ impl Dispatcher {
     /// `Dispatcher.UnhandledException`.
     pub fn set_unhandled_error_handler(
         &self,
-        handler: Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>>,
-    ) -> Option<Arc<dyn Fn(&UnhandledError) + Send + Sync>> {
+        handler: Option<UnhandledErrorHandler>,
+    ) -> Option<UnhandledErrorHandler> {
         self.shared.set_handler(handler)
     }
 

@@ -23,8 +23,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A dispatcher's handler for unhandled errors.
-pub(crate) type ErrorHandler = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
+use crate::diag::UnhandledErrorHandler as ErrorHandler;
 
 pub(crate) struct Shared {
     pub(crate) name: String,
