@@ -55,6 +55,16 @@ pub trait ConfigureAwaitExt: IntoFuture + Sized {
     /// current thread, with no hop. With `true` it is a plain `.await`. C#:
     /// `ConfigureAwait(bool)`.
     ///
+    /// It moves the *task*, not a function. In C# every async method is a
+    /// task of its own, so a library method's `ConfigureAwait(false)` never
+    /// moves its caller; in Rust an `async fn` awaited inline is part of the
+    /// caller's task, so it does. Where the caller must stay, start the
+    /// library call as a task of its own (`dispatcher.spawn(lib())`,
+    /// `Task::run_async(lib())`) and await that, or come back with
+    /// [`switch_to`](crate::context::switch_to). A task spawned with
+    /// [`spawn_local`](crate::context::Dispatcher::spawn_local) is never
+    /// moved.
+    ///
     /// ```
     /// use tasklane::context::{ConfigureAwaitExt, Dispatcher};
     /// use tasklane::Task;

@@ -18,7 +18,9 @@ use crate::runtime::Handle;
 use crate::task::header::TaskKind;
 use crate::task::schedule::Home;
 use crate::task::spawn::{Spawn, Start};
-use crate::task::{AsyncBody, ClosureBody, Task, TaskCreationOptions, TaskError};
+use crate::task::{
+    AsyncBody, CancelReason, CanceledError, ClosureBody, Task, TaskCreationOptions, TaskError,
+};
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
@@ -326,7 +328,12 @@ impl Dispatcher {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        if self.shared.is_owner_thread() && !self.shared.is_drained() {
+        if self.shared.is_drained() {
+            return Err(TaskError::Canceled(CanceledError::with_reason(
+                CancelReason::ContextShutdown,
+            )));
+        }
+        if self.shared.is_owner_thread() {
             return catch_unwind(AssertUnwindSafe(f)).map_err(TaskError::from_panic);
         }
         self.invoke_async(f)
