@@ -90,21 +90,29 @@ impl MessageQueue {
         let seq = g.next_seq;
         g.next_seq += 1;
         g.items.push_back(Entry { seq, message });
-        Self::changed(&mut g, &self.cvar);
+        self.changed(g);
         Ok(())
     }
 
     /// Wakes the consumer without a message: something it waits for
     /// happened.
     pub(crate) fn signal(&self) {
-        let mut g = crate::loom::lock(&self.inner);
-        Self::changed(&mut g, &self.cvar);
+        let g = crate::loom::lock(&self.inner);
+        self.changed(g);
     }
 
-    fn changed(g: &mut Inner, cvar: &Condvar) {
+    /// Bumps the epoch; wakes the consumer if it sleeps. The notify comes
+    /// after the lock is released, so the woken consumer does not block on
+    /// it at once. Nothing is lost: a consumer that set `sleeping` under the
+    /// lock was already waiting on the condvar when we saw the flag (the
+    /// wait releases the lock atomically), and one that wakes early for
+    /// another reason sees the new epoch and does not sleep again.
+    fn changed(&self, mut g: crate::loom::sync::MutexGuard<'_, Inner>) {
         g.epoch = g.epoch.wrapping_add(1);
-        if g.sleeping {
-            cvar.notify_one();
+        let sleeping = g.sleeping;
+        drop(g);
+        if sleeping {
+            self.cvar.notify_one();
         }
     }
 
@@ -175,8 +183,9 @@ impl MessageQueue {
     pub(crate) fn close(&self) -> Vec<Message> {
         let mut g = crate::loom::lock(&self.inner);
         g.closed = true;
-        Self::changed(&mut g, &self.cvar);
-        g.items.drain(..).map(|e| e.message).collect()
+        let left = g.items.drain(..).map(|e| e.message).collect();
+        self.changed(g);
+        left
     }
 
     /// Messages queued now.
