@@ -227,6 +227,34 @@ fn shutdown_cancels_pending_tasks_and_refuses_new_work() {
 }
 
 #[test]
+fn a_thread_that_ends_without_shutting_down_its_dispatcher_drains_it() {
+    let never = TaskCompletionSource::<()>::new();
+    let t = never.task();
+    let (pinned, leaked_handle) = std::thread::spawn(move || {
+        let d = Dispatcher::for_current_thread("ends-early").unwrap();
+        let local = Rc::new(1);
+        let pinned = d
+            .spawn_local(async move {
+                let r = t.await;
+                drop(local);
+                r.is_ok()
+            })
+            .unwrap();
+        // The thread ends with the dispatcher still open (never run) and a
+        // handle alive elsewhere.
+        (pinned, d)
+    })
+    .join()
+    .unwrap();
+    // The thread-local destructor drained it on its own thread: the pinned
+    // task (and its !Send future) ended there, Canceled.
+    assert!(pinned.wait_timeout(PATIENCE));
+    assert!(pinned.is_canceled());
+    assert!(leaked_handle.has_shutdown_finished());
+    drop(never);
+}
+
+#[test]
 fn dropping_the_last_handle_shuts_the_dispatcher_down() {
     let ui = Dispatcher::start("dropped-ui").unwrap();
     let never = TaskCompletionSource::<()>::new();

@@ -43,7 +43,8 @@ impl BitOr for ConfigureAwaitOptions {
 }
 
 /// `configure_await` for everything that can be awaited: a [`Task`]
-/// (`T: Clone`), any future, anything `IntoFuture`.
+/// (`T: Clone`), any future, anything `IntoFuture`. C#: the
+/// `ConfigureAwait` methods of `Task`, `Task<T>` and `ValueTask`.
 ///
 /// [`Task`]: crate::Task
 pub trait ConfigureAwaitExt: IntoFuture + Sized {
@@ -203,7 +204,8 @@ impl<F: Future> Future for ConfigureAwait<F> {
 
 pin_project_lite::pin_project! {
     /// An await that yields nothing, made by
-    /// [`ConfigureAwait::suppress_throwing`].
+    /// [`ConfigureAwait::suppress_throwing`]. C#: the awaitable of
+    /// `ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing)`.
     #[must_use = "futures do nothing unless awaited"]
     pub struct SuppressThrowing<F: Future> {
         #[pin]

@@ -26,7 +26,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
 /// What fire-and-forget work may end with: nothing, or a `Result` whose
-/// error is its failure (the value is discarded).
+/// error is its failure (the value is discarded). C#: an `async void`
+/// method returns nothing and throws its failure.
 pub trait FireAndForgetOutput {
     /// The failure, if the work failed.
     fn into_failure(self) -> Option<TaskError>;

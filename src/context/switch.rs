@@ -15,7 +15,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 /// Where [`switch_to`] moves a task: made from a [`Dispatcher`], a
-/// `SynchronizationContext`, or a runtime [`Handle`] (its thread pool).
+/// `SynchronizationContext`, or a runtime [`Handle`] (its thread pool). C#:
+/// the awaitable target of `SwitchToMainThreadAsync` / `TaskScheduler`.
 #[derive(Clone)]
 pub struct SwitchTarget {
     home: Home,
@@ -96,7 +97,7 @@ pub fn switch_to_thread_pool() -> SwitchTo {
     }
 }
 
-/// The future of [`switch_to`].
+/// The future of [`switch_to`]. C#: `MainThreadAwaitable`.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct SwitchTo {

@@ -109,7 +109,11 @@ pub fn run(opts: &Opts) -> Vec<Row> {
                 rx.recv().unwrap();
             },
         );
-        rows.push(row("post_10k (remote post → loop)", r, "tokio current_thread"));
+        rows.push(row(
+            "post_10k (remote post → loop)",
+            r,
+            "tokio current_thread",
+        ));
     }
 
     if opts.wants("spawn_await_10k") {
@@ -139,7 +143,11 @@ pub fn run(opts: &Opts) -> Vec<Row> {
                 assert!(rx.recv().unwrap() > 0);
             },
         );
-        rows.push(row("spawn_await_10k (on the loop)", r, "tokio current_thread"));
+        rows.push(row(
+            "spawn_await_10k (on the loop)",
+            r,
+            "tokio current_thread",
+        ));
     }
 
     if opts.wants("yield_10k") {

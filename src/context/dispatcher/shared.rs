@@ -104,9 +104,15 @@ impl Shared {
     /// Owner thread only: cancels every task homed here, drops every queued
     /// message, and forgets the thread. Idempotent.
     pub(crate) fn drain(&self) {
-        if !self.is_owner_thread() {
-            return;
+        if self.is_owner_thread() {
+            self.drain_on_owner_thread();
         }
+    }
+
+    /// `drain` for a caller that knows it runs on the owner thread (the
+    /// thread-local destructor, where `thread::current` may no longer be
+    /// reachable).
+    pub(crate) fn drain_on_owner_thread(&self) {
         self.shutdown_requested.store(true, Ordering::Release);
         if self.is_drained() {
             return;

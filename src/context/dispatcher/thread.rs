@@ -14,7 +14,8 @@ struct Slot(RefCell<Option<Arc<Shared>>>);
 impl Drop for Slot {
     fn drop(&mut self) {
         if let Some(shared) = self.0.get_mut().take() {
-            shared.drain();
+            // This is the owner thread, ending.
+            shared.drain_on_owner_thread();
         }
     }
 }

@@ -6,7 +6,8 @@ use std::error::Error;
 use std::fmt;
 use std::panic::Location;
 
-/// Where the task a thread waits for is stuck.
+/// Where the task a thread waits for is stuck (part of a
+/// [`DeadlockError`]; C#: none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum HeldBy {
@@ -24,7 +25,7 @@ pub enum HeldBy {
 }
 
 /// One link of a deadlock cycle: a thread blocked on a task, and where that
-/// task is stuck.
+/// task is stuck (C#: none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeadlockStep {
     /// The blocked thread's name.

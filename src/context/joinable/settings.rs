@@ -3,7 +3,8 @@
 use std::sync::RwLock;
 use std::time::Duration;
 
-/// Tunables of a blocking wait on a dispatcher thread. Each is a guess
+/// Tunables of a blocking wait on a dispatcher thread (C#: none; .NET has
+/// no such wait). Each is a guess
 /// sized for UI-like loops (tens of queued messages, small task graphs),
 /// not a measurement; override them with [`set_joinable_wait_settings`].
 #[derive(Clone, Debug, PartialEq, Eq)]
