@@ -345,23 +345,20 @@ impl<T> Clone for Task<T> {
 
 impl<T> Drop for Task<T> {
     fn drop(&mut self) {
+        let header = self.raw.header();
         if let Some(key) = self.key.take() {
-            drop(self.raw.header().continuations.remove(key));
+            drop(header.continuations.remove(key));
         }
-        release_handle(self.raw);
-    }
-}
-
-/// Drops one handle: the last one reports an unobserved fault and drops the
-/// handles' shared ref.
-fn release_handle(raw: RawTask) {
-    let header = raw.header();
-    if header.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-        let prev = header.state.handles_gone();
-        if prev.is_complete() && prev.final_kind() == FinalKind::Faulted && !prev.is_observed() {
-            crate::diag::unobserved::report(raw);
+        if header.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let prev = header.state.handles_gone();
+            if prev.is_complete()
+                && prev.final_kind() == FinalKind::Faulted
+                && !prev.is_observed()
+            {
+                crate::diag::unobserved::report(self.raw);
+            }
+            self.raw.ref_dec();
         }
-        raw.ref_dec();
     }
 }
 
@@ -409,7 +406,9 @@ impl ErasedTask {
 
 impl Drop for ErasedTask {
     fn drop(&mut self) {
-        release_handle(self.raw);
+        // A `Task`'s drop never touches its output type, so the handle can
+        // be released as any `Task` (as `TaskCompletionSource` does).
+        drop(Task::<()>::from_new_raw(self.raw));
     }
 }
 
