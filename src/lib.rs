@@ -27,7 +27,10 @@ pub mod runtime;
 pub mod task;
 
 pub use cancel::{CancellationToken, CancellationTokenSource};
-pub use context::{AsyncLocal, ExecutionContext};
+pub use context::{
+    AsyncLocal, ConfigureAwaitExt, Dispatcher, ExecutionContext, SynchronizationContext,
+    fire_and_forget, switch_to,
+};
 pub use pool::ThreadPool;
 pub use runtime::{Builder, Handle, Runtime, block_on};
 pub use task::{

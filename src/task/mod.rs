@@ -42,4 +42,5 @@ pub use yield_now::{YieldNow, yield_now};
 
 pub(crate) use body::{AsyncBody, ClosureBody, OutcomeBody, TryAsyncBody, work_error};
 pub(crate) use cell::Outcome;
+pub(crate) use handle::ErasedTask;
 pub(crate) use handle::register as handle_register;

@@ -6,12 +6,13 @@
 //! Every row is a ratio against a peer measured in the same run: tasklane
 //! cost ÷ peer cost, below 1.0 when tasklane is ahead.
 
+mod contexts;
 mod harness;
 
 use harness::{Opts, Row};
 
 /// The suites, by name.
-const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[];
+const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[("contexts", contexts::run)];
 
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
