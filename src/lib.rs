@@ -28,7 +28,10 @@ pub mod task;
 pub mod time;
 
 pub use cancel::{CancellationToken, CancellationTokenRegistration, CancellationTokenSource};
-pub use context::{AsyncLocal, ExecutionContext};
+pub use context::{
+    AsyncLocal, ConfigureAwaitExt, Dispatcher, ExecutionContext, SynchronizationContext,
+    fire_and_forget, switch_to,
+};
 pub use pool::ThreadPool;
 pub use runtime::{Builder, Handle, Runtime, block_on};
 pub use task::{

@@ -597,3 +597,23 @@ fn the_types_can_be_shared_across_threads() {
     send_sync::<tasklane::cancel::Cancelled>();
     send_sync::<tasklane::cancel::WaitAsync<u8>>();
 }
+
+#[test]
+fn panics_in_a_fired_cancel_after_reach_the_unhandled_error_handler() {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let previous = tasklane::diag::set_unhandled_error_handler(Some(Arc::new(move |e| {
+        let _ = tx
+            .lock()
+            .unwrap()
+            .send((e.location.line(), e.error.to_string()));
+    })));
+    let cts = CancellationTokenSource::new();
+    let _r = cts.token().register(|| panic!("late failure"));
+    let line = line!() + 1;
+    cts.cancel_after(Duration::from_millis(5));
+    let (reported_line, message) = rx.recv_timeout(PATIENCE).expect("reported");
+    tasklane::diag::set_unhandled_error_handler(previous);
+    assert_eq!(reported_line, line, "names the cancel_after call");
+    assert!(message.contains("late failure"), "{message}");
+}

@@ -4,6 +4,7 @@
 //!
 //! Run: `cargo run --release --example tour`
 
+mod contexts;
 mod task_core;
 
 fn section(title: &str) {
@@ -35,6 +36,8 @@ fn main() {
     task_core::broken_promise();
     section("8. A fault nobody looked at is reported");
     task_core::unobserved();
+    section("9. Contexts: a UI thread, configure_await, and waits that cannot deadlock");
+    contexts::run();
 
     println!();
     println!("End of the tour.");

@@ -3,13 +3,14 @@
 use super::registration::CancellationTokenRegistration;
 use super::state::Inner;
 use super::token::CancellationToken;
+use crate::diag::UnhandledError;
 use crate::loom::sync::Mutex;
 use crate::pool::Shared;
 use crate::task::cell::Outcome;
 use crate::task::header::TaskKind;
 use crate::task::schedule::Home;
 use crate::task::spawn::{Spawn, Start};
-use crate::task::{AggregateError, Task, TaskCreationOptions};
+use crate::task::{AggregateError, TaskCreationOptions, TaskError};
 use crate::time::driver::{self, Action, TimerKey};
 use std::fmt;
 use std::future::Future;
@@ -100,8 +101,9 @@ impl CancellationTokenSource {
     /// Arms (or re-arms, replacing the previous deadline) a timer that
     /// cancels this source after `delay`. The cancellation, and so its
     /// callbacks, runs on a pool thread of the runtime current here (the
-    /// default runtime outside any); callbacks' panics are reported as an
-    /// unobserved fault. A delay too large to represent never fires (and
+    /// default runtime outside any); callbacks' panics go to the
+    /// unhandled-error handler (`diag::set_unhandled_error_handler`), naming
+    /// this call's location. A delay too large to represent never fires (and
     /// disarms a pending one), as `Timeout.InfiniteTimeSpan` does in C#. No
     /// effect once cancellation was requested. C#: `CancelAfter(TimeSpan)`.
     #[track_caller]
@@ -199,7 +201,7 @@ fn cancel_on_pool(
         Some(Some(shared)) => Home(shared),
         // The runtime that armed the timer is gone: cancel right here
         // rather than start another one.
-        Some(None) => return report(inner.notify(false)),
+        Some(None) => return report(inner.notify(false), at),
         // Armed outside any runtime: the default one, as C#'s pool.
         None => crate::runtime::current_home(),
     };
@@ -210,29 +212,39 @@ fn cancel_on_pool(
         kind: TaskKind::Work,
         start: Start::Hot,
     };
-    // The task's handle is dropped at once: if a callback panics, the
-    // faulted task is reported as unobserved, with the arming location.
-    drop(spawn.spawn(CancelBody { inner: Some(inner) }));
+    drop(spawn.spawn(CancelBody {
+        inner: Some(inner),
+        at,
+    }));
 }
 
-/// Reports callbacks' panics nobody can receive: a faulted task dropped
-/// unobserved reaches the unobserved-fault handler.
-fn report(result: Result<(), AggregateError>) {
+/// Callbacks' panics in a cancellation nobody called: C# lets a timer
+/// callback's exception crash the process; tasklane hands them to the
+/// unhandled-error handler (whose policy may abort), naming where
+/// `cancel_after` was called.
+fn report(result: Result<(), AggregateError>, at: &'static Location<'static>) {
     if let Err(errors) = result {
-        drop(Task::<()>::from_error(errors));
+        crate::diag::unhandled::report(&UnhandledError {
+            error: TaskError::new(errors),
+            location: at,
+            task_id: crate::task::current_id(),
+            context: None,
+        });
     }
 }
 
 /// The pool work item of a fired `cancel_after`.
 struct CancelBody {
     inner: Option<Arc<Inner>>,
+    at: &'static Location<'static>,
 }
 
 impl Future for CancelBody {
     type Output = Outcome<()>;
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<()>> {
         let inner = self.inner.take().expect("a cancel work item runs once");
-        Poll::Ready(inner.notify(false))
+        report(inner.notify(false), self.at);
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -241,7 +253,7 @@ impl Drop for CancelBody {
         // Never run (its runtime shut down first): the source must still be
         // cancelled, so whatever awaits its tokens ends.
         if let Some(inner) = self.inner.take() {
-            report(inner.notify(false));
+            report(inner.notify(false), self.at);
         }
     }
 }

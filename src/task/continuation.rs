@@ -137,6 +137,25 @@ impl ContinuationList {
         first.into_iter().chain(rest.into_iter().flatten())
     }
 
+    /// Calls `f` with every task waiting on this list: the tasks behind
+    /// tasklane task wakers, and inline continuation tasks (the joinable
+    /// wait follows these edges). Runs under the list lock: `f` may take a
+    /// ref of a task it is given (each entry keeps its task alive) but must
+    /// not block.
+    pub(crate) fn for_each_waiting_task(&self, mut f: impl FnMut(super::raw::RawTask)) {
+        let g = crate::loom::lock(&self.inner);
+        for c in g.first.iter().chain(g.rest.iter().flatten()) {
+            match c {
+                Continuation::Waker(w) => {
+                    if let Some(task) = super::raw::task_of_waker(w) {
+                        f(task);
+                    }
+                }
+                Continuation::Inline(task) => f(task.raw()),
+            }
+        }
+    }
+
     /// How many continuations are waiting (diagnostics).
     pub(crate) fn len(&self) -> usize {
         let g = crate::loom::lock(&self.inner);

@@ -185,6 +185,9 @@ pub enum CancelReason {
     /// A continuation's condition (`OnlyOnFaulted`, `NotOnCanceled`, …) did
     /// not hold for its antecedent.
     ContinuationConditionNotMet,
+    /// The context the task was homed on (a dispatcher, a
+    /// `SynchronizationContext`) shut down, or dropped the task unrun.
+    ContextShutdown,
 }
 
 /// A cancellation. C#: `OperationCanceledException` (and its subclass
@@ -256,6 +259,9 @@ impl fmt::Display for CanceledError {
             }
             CancelReason::ContinuationConditionNotMet => f.write_str(
                 "the continuation was canceled because its antecedent did not end as its options require",
+            ),
+            CancelReason::ContextShutdown => f.write_str(
+                "the operation was canceled because the context it runs on (a dispatcher or SynchronizationContext) shut down",
             ),
         }
     }

@@ -7,6 +7,7 @@ use super::raw::RawTask;
 use super::state::FinalKind;
 use super::{AggregateError, InvalidOperationError, TaskCreationOptions, TaskError, TaskStatus};
 use crate::loom::sync::atomic::Ordering;
+use crate::runtime::blocking_wait::WaitOutcome;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -145,8 +146,14 @@ impl<T> Task<T> {
     ///
     /// On a pool worker this tells the pool the thread is blocked, so other
     /// work is not starved.
+    ///
+    /// On a dispatcher thread, while it waits, the thread runs the queued
+    /// work that belongs to this task's chain (so waiting for a task that
+    /// needs this thread completes instead of deadlocking), and a wait that
+    /// can never finish returns a [`crate::context::DeadlockError`] inside
+    /// the `AggregateError`, leaving the task itself untouched.
     pub fn wait(&self) -> Result<(), AggregateError> {
-        self.block_until_complete(None);
+        self.block_until_complete(None)?;
         match self.outcome().expect("complete after blocking") {
             Ok(_) => Ok(()),
             Err(e) => Err(e.clone()),
@@ -158,15 +165,26 @@ impl<T> Task<T> {
     /// `Wait(Timeout.Infinite)`). Errors are not reported (use
     /// `wait`/`exception`). C#: `Task.Wait(TimeSpan)`.
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.block_until_complete(Instant::now().checked_add(timeout))
+        matches!(
+            self.wait_outcome(Instant::now().checked_add(timeout)),
+            WaitOutcome::Completed
+        )
     }
 
-    /// Blocks until complete (or the deadline); true if complete.
-    fn block_until_complete(&self, deadline: Option<Instant>) -> bool {
+    fn wait_outcome(&self, deadline: Option<Instant>) -> WaitOutcome {
         if self.is_completed() {
-            return true;
+            return WaitOutcome::Completed;
         }
         crate::runtime::blocking_wait::wait_for(self.raw, deadline)
+    }
+
+    /// Blocks until complete; a deadlock (reported instead of a hang) is
+    /// the error, with the task left untouched.
+    fn block_until_complete(&self, deadline: Option<Instant>) -> Result<(), AggregateError> {
+        match self.wait_outcome(deadline) {
+            WaitOutcome::Completed | WaitOutcome::TimedOut => Ok(()),
+            WaitOutcome::Deadlock(d) => Err(AggregateError::one(TaskError::new(d))),
+        }
     }
 
     /// Registers `waker` to be woken when the task completes, updating this
@@ -224,7 +242,7 @@ impl<T> Task<T> {
     /// Blocks until complete, then takes the output out without cloning it
     /// (see [`Task::into_output`]).
     pub fn into_result(self) -> Result<T, AggregateError> {
-        self.block_until_complete(None);
+        self.block_until_complete(None)?;
         self.take_output().map_err(|e| match e {
             Taken::Failed(agg) => agg,
             Taken::Shared(e) => AggregateError::one(e),
@@ -277,8 +295,12 @@ pub(crate) fn register(raw: RawTask, cont: Continuation) -> Registered {
 impl<T: Clone> Task<T> {
     /// Blocks until the task completes and returns its value, or all its
     /// errors. C#: `Task<T>.Result`.
+    ///
+    /// On a dispatcher thread it behaves as [`wait`](Task::wait) does: it
+    /// runs the awaited task's chain, and reports a deadlock instead of
+    /// hanging.
     pub fn result(&self) -> Result<T, AggregateError> {
-        self.block_until_complete(None);
+        self.block_until_complete(None)?;
         self.outcome().expect("complete after blocking").clone()
     }
 
@@ -336,6 +358,56 @@ impl<T> Drop for Task<T> {
             }
             self.raw.ref_dec();
         }
+    }
+}
+
+impl<T: Send> Task<T> {
+    /// Keeps this handle but forgets its output type, for code that only
+    /// needs the task's failure (`Task::forget`). `T: Send` because the
+    /// erased handle may be the last and drop the output on any thread.
+    pub(crate) fn into_erased(mut self) -> ErasedTask {
+        if let Some(key) = self.key.take() {
+            drop(self.raw.header().continuations.remove(key));
+        }
+        let raw = self.raw;
+        std::mem::forget(self);
+        ErasedTask { raw }
+    }
+}
+
+/// A handle whose output type is forgotten: counted among the task's
+/// handles like a `Task<T>`, able to read only the failure.
+pub(crate) struct ErasedTask {
+    raw: RawTask,
+}
+
+impl ErasedTask {
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    /// The stored failure of a completed task (a canceled one too), marking
+    /// it observed; None if it ran to completion or is not complete.
+    pub(crate) fn take_failure(&self) -> Option<AggregateError> {
+        let header = self.raw.header();
+        if !header.state.load().is_complete() {
+            return None;
+        }
+        // SAFETY: COMPLETE (acquired above) makes the stage immutable (rule
+        // 5 of header.rs).
+        let failure = unsafe { (header.vtable.failure)(self.raw.header_ptr()) };
+        if failure.is_some() {
+            header.state.set_observed();
+        }
+        failure
+    }
+}
+
+impl Drop for ErasedTask {
+    fn drop(&mut self) {
+        // A `Task`'s drop never touches its output type, so the handle can
+        // be released as any `Task` (as `TaskCompletionSource` does).
+        drop(Task::<()>::from_new_raw(self.raw));
     }
 }
 

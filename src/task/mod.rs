@@ -44,4 +44,5 @@ pub(crate) use body::{
     AsyncBody, ClosureBody, OutcomeBody, TryAsyncBody, TryClosureBody, work_error,
 };
 pub(crate) use cell::Outcome;
+pub(crate) use handle::ErasedTask;
 pub(crate) use handle::register as handle_register;

@@ -48,6 +48,12 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn as_pool(&self) -> Option<&crate::pool::Shared> {
         None
     }
+
+    /// True if `task` (homed here) may never move to another home: its
+    /// future is not `Send` (a dispatcher's `spawn_local`).
+    fn pins(&self, _task: RawTask) -> bool {
+        false
+    }
 }
 
 /// A shared reference to a scheduler.

@@ -6,6 +6,7 @@
 //! Every row is a ratio against a peer measured in the same run: tasklane
 //! cost ÷ peer cost, below 1.0 when tasklane is ahead.
 
+mod contexts;
 mod harness;
 mod time;
 
@@ -15,7 +16,7 @@ use harness::{Opts, Row};
 type Suite = fn(&Opts) -> Vec<Row>;
 
 /// The suites, by name.
-const SUITES: &[(&str, Suite)] = &[("time", time::run)];
+const SUITES: &[(&str, Suite)] = &[("contexts", contexts::run), ("time", time::run)];
 
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();

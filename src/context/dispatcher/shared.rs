@@ -1,0 +1,373 @@
+//! The state of one dispatcher, shared by its handles, its thread and the
+//! tasks homed on it; its `Schedule` and `SynchronizationContext` faces.
+
+use super::queue::{Message, MessageQueue, Posted};
+use crate::context::sync_context::{SynchronizationContext, Work};
+use crate::context::{ContextError, ExecutionContext};
+use crate::diag::UnhandledError;
+use crate::runtime::Handle;
+use crate::task::raw::{Notified, RawTask, TaskRef};
+use crate::task::registry::Registry;
+use crate::task::schedule::{Hint, Schedule};
+use crate::task::{CancelReason, TaskError};
+use std::collections::HashSet;
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
+use std::thread::ThreadId;
+use std::time::Instant;
+
+/// Locks a std mutex, ignoring poisoning (no user code runs under these
+/// locks).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+use crate::diag::UnhandledErrorHandler as ErrorHandler;
+
+pub(crate) struct Shared {
+    pub(crate) name: String,
+    pub(crate) queue: MessageQueue,
+    registry: Registry,
+    /// Header addresses of the `!Send` tasks homed here (they may never
+    /// move); `pinned_count` lets `release` skip the lock when there are
+    /// none.
+    pinned: Mutex<HashSet<usize>>,
+    pinned_count: AtomicUsize,
+    owner: ThreadId,
+    pub(crate) owner_name: String,
+    /// The runtime whose pool `Task::run` and `configure_await(false)` use
+    /// from this dispatcher's thread.
+    pub(crate) runtime: Handle,
+    shutdown_requested: AtomicBool,
+    drained: Mutex<bool>,
+    drained_cv: Condvar,
+    running: AtomicBool,
+    handler: RwLock<Option<ErrorHandler>>,
+    operations: AtomicUsize,
+    /// The handles' shared token (see `Dispatcher`); weak, so the thread
+    /// does not keep its own dispatcher alive.
+    pub(crate) token: Mutex<Weak<super::Token>>,
+}
+
+impl Shared {
+    /// A dispatcher owned by the calling thread.
+    pub(crate) fn new(name: String, runtime: Handle) -> Arc<Shared> {
+        let current = std::thread::current();
+        Arc::new(Shared {
+            name,
+            queue: MessageQueue::new(),
+            registry: Registry::new(1),
+            pinned: Mutex::new(HashSet::new()),
+            pinned_count: AtomicUsize::new(0),
+            owner: current.id(),
+            owner_name: current
+                .name()
+                .map_or_else(|| format!("{:?}", current.id()), str::to_owned),
+            runtime,
+            shutdown_requested: AtomicBool::new(false),
+            drained: Mutex::new(false),
+            drained_cv: Condvar::new(),
+            running: AtomicBool::new(false),
+            handler: RwLock::new(None),
+            operations: AtomicUsize::new(0),
+            token: Mutex::new(Weak::new()),
+        })
+    }
+
+    pub(crate) fn is_owner_thread(&self) -> bool {
+        std::thread::current().id() == self.owner
+    }
+
+    pub(crate) fn describe_self(&self) -> String {
+        format!("dispatcher '{}'", self.name)
+    }
+
+    pub(crate) fn shutdown_requested(&self) -> bool {
+        self.shutdown_requested.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn is_drained(&self) -> bool {
+        *lock(&self.drained)
+    }
+
+    /// Asks the dispatcher to stop: its loop drains and returns. On the
+    /// owner thread outside the loop, drains now.
+    pub(crate) fn request_shutdown(&self) {
+        self.shutdown_requested.store(true, Ordering::Release);
+        self.queue.signal();
+        if self.is_owner_thread() && !self.running.load(Ordering::Acquire) {
+            self.drain();
+        }
+    }
+
+    /// Owner thread only: cancels every task homed here, drops every queued
+    /// message, and forgets the thread. Idempotent.
+    pub(crate) fn drain(&self) {
+        if self.is_owner_thread() {
+            self.drain_on_owner_thread();
+        }
+    }
+
+    /// `drain` for a caller that knows it runs on the owner thread (the
+    /// thread-local destructor, where `thread::current` may no longer be
+    /// reachable).
+    pub(crate) fn drain_on_owner_thread(&self) {
+        self.shutdown_requested.store(true, Ordering::Release);
+        if self.is_drained() {
+            return;
+        }
+        // Cancelling runs completions, which may queue more messages here;
+        // they are dropped with the rest when the queue closes.
+        self.registry
+            .close_and_drain(|task| task.raw().shutdown(CancelReason::ContextShutdown));
+        let left = self.queue.close();
+        drop(left);
+        lock(&self.pinned).clear();
+        self.pinned_count.store(0, Ordering::Release);
+        *lock(&self.drained) = true;
+        self.drained_cv.notify_all();
+        super::thread::unbind(self);
+    }
+
+    /// Waits until drained, or until `deadline`; true if drained.
+    pub(crate) fn wait_drained(&self, deadline: Instant) -> bool {
+        let mut g = lock(&self.drained);
+        while !*g {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            g = self
+                .drained_cv
+                .wait_timeout(g, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        true
+    }
+
+    /// The message loop. Owner thread only.
+    pub(crate) fn run_loop(&self) -> Result<(), ContextError> {
+        if !self.is_owner_thread() {
+            return Err(ContextError::NotOnDispatcherThread {
+                dispatcher: self.name.clone(),
+            });
+        }
+        if self.is_drained() {
+            return Err(ContextError::ShutDown {
+                context: self.describe_self(),
+            });
+        }
+        if self.running.swap(true, Ordering::AcqRel) {
+            return Err(ContextError::AlreadyRunning {
+                dispatcher: self.name.clone(),
+            });
+        }
+        struct Stop<'a>(&'a Shared);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.running.store(false, Ordering::Release);
+                self.0.drain();
+            }
+        }
+        let _stop = Stop(self);
+        let _runtime = self.runtime.enter();
+        while !self.shutdown_requested() {
+            let epoch = self.queue.epoch();
+            match self.queue.pop() {
+                Some(message) => self.run_message(message),
+                None => self.queue.wait(epoch, None),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one message on the owner thread.
+    pub(crate) fn run_message(&self, message: Message) {
+        match message {
+            // The task cell catches its future's panics.
+            Message::Task(task) => task.run(),
+            Message::Post(posted) => self.run_posted(posted),
+        }
+    }
+
+    fn run_posted(&self, posted: Posted) {
+        let Posted {
+            work,
+            context,
+            origin,
+            location,
+        } = posted;
+        drop(origin);
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| context.run(work))) {
+            self.handle_here(UnhandledError {
+                error: TaskError::from_panic(panic),
+                location,
+                task_id: None,
+                context: Some(self.describe_self()),
+            });
+        }
+    }
+
+    /// On the owner thread: gives an unhandled error to this dispatcher's
+    /// handler, else to the runtime-wide one.
+    fn handle_here(&self, error: UnhandledError) {
+        let handler = self
+            .handler
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match handler {
+            Some(h) => {
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| h(&error))) {
+                    crate::diag::unhandled::report(&UnhandledError {
+                        error: TaskError::from_panic(panic),
+                        location: Location::caller(),
+                        task_id: None,
+                        context: Some(format!(
+                            "the unhandled-error handler of {}",
+                            self.describe_self()
+                        )),
+                    });
+                }
+            }
+            None => crate::diag::unhandled::report(&error),
+        }
+    }
+
+    pub(crate) fn set_handler(&self, handler: Option<ErrorHandler>) -> Option<ErrorHandler> {
+        let mut g = self.handler.write().unwrap_or_else(|p| p.into_inner());
+        std::mem::replace(&mut *g, handler)
+    }
+
+    /// Queues a closure, capturing the ExecutionContext and the posting
+    /// task.
+    pub(crate) fn post_work(
+        &self,
+        work: Work,
+        location: &'static Location<'static>,
+    ) -> Result<(), ContextError> {
+        let posted = Posted {
+            work,
+            context: ExecutionContext::capture(),
+            origin: crate::task::current::current().map(TaskRef::new_ref),
+            location,
+        };
+        self.queue
+            .push(Message::Post(posted))
+            .map_err(|_| ContextError::ShutDown {
+                context: self.describe_self(),
+            })
+    }
+
+    /// Records a `!Send` task: it may never leave this dispatcher.
+    pub(crate) fn pin(&self, task: RawTask) {
+        let mut set = lock(&self.pinned);
+        if set.insert(task.header_ptr().as_ptr() as usize) {
+            self.pinned_count.fetch_add(1, Ordering::AcqRel);
+        }
+    }
+
+    pub(crate) fn outstanding_operations(&self) -> usize {
+        self.operations.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn live_tasks(&self) -> usize {
+        self.registry.len()
+    }
+}
+
+impl Schedule for Shared {
+    fn schedule(&self, task: Notified, _hint: Hint) {
+        // Every hint means the same here: the back of the one queue (so
+        // `yield_now` posts behind the work already waiting).
+        crate::diag::counters::scheduled();
+        if let Err(message) = self.queue.push(Message::Task(task)) {
+            // Closed: the task was cancelled when the dispatcher drained;
+            // only this ref goes.
+            drop(message);
+        }
+    }
+
+    fn bind(&self, task: RawTask) -> bool {
+        self.registry.insert(task)
+    }
+
+    fn release(&self, task: RawTask) -> Option<TaskRef> {
+        if self.pinned_count.load(Ordering::Acquire) > 0 {
+            let mut set = lock(&self.pinned);
+            if set.remove(&(task.header_ptr().as_ptr() as usize)) {
+                self.pinned_count.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        self.registry.remove(task)
+    }
+
+    fn is_current(&self) -> bool {
+        self.is_owner_thread() && !self.is_drained()
+    }
+
+    fn describe(&self) -> String {
+        self.describe_self()
+    }
+
+    fn pins(&self, task: RawTask) -> bool {
+        self.pinned_count.load(Ordering::Acquire) > 0
+            && lock(&self.pinned).contains(&(task.header_ptr().as_ptr() as usize))
+    }
+}
+
+impl SynchronizationContext for Shared {
+    fn post(&self, work: Work) {
+        if let Err(e) = self.post_work(work, Location::caller()) {
+            tracing::debug!(error = %e, "work posted to a shut-down dispatcher was dropped");
+        }
+    }
+
+    fn send(&self, work: Work) -> Result<(), TaskError> {
+        match self.as_dispatcher() {
+            Some(d) => d.invoke(work),
+            None => Err(TaskError::Canceled(
+                crate::task::CanceledError::with_reason(CancelReason::ContextShutdown),
+            )),
+        }
+    }
+
+    fn operation_started(&self) {
+        self.operations.fetch_add(1, Ordering::AcqRel);
+    }
+
+    fn operation_completed(&self) {
+        let _ = self
+            .operations
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+    }
+
+    fn unhandled_error(&self, error: UnhandledError) -> Result<(), UnhandledError> {
+        let Some(handler) = self
+            .handler
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        else {
+            return Err(error);
+        };
+        // As .NET posts an async void method's exception to its context, the
+        // handler runs on the dispatcher's thread.
+        let for_handler = error.clone();
+        let posted = self.post_work(Box::new(move || handler(&for_handler)), error.location);
+        match posted {
+            Ok(()) => Ok(()),
+            Err(_) => Err(error),
+        }
+    }
+
+    fn name(&self) -> String {
+        self.describe_self()
+    }
+
+    fn as_dispatcher(&self) -> Option<super::Dispatcher> {
+        super::Dispatcher::from_shared_token(self)
+    }
+}

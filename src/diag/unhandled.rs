@@ -1,0 +1,151 @@
+//! Unhandled errors: the failure of fire-and-forget work (`fire_and_forget`,
+//! `Task::forget`, a panic in a closure posted to a `Dispatcher`) that no
+//! `SynchronizationContext` took.
+//!
+//! C#: an exception escaping an `async void` method with no context, which
+//! .NET rethrows on the thread pool and so crashes the process
+//! (`AppDomain.UnhandledException`). tasklane reports it to a handler with
+//! the spawn location and, by default, lets the process go on;
+//! [`UnhandledErrorPolicy::Abort`] restores .NET's crash.
+
+use crate::task::TaskError;
+use std::fmt;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// A failure of work nobody can await: what it was, where it was started.
+///
+/// C#: the exception an `async void` method throws, as
+/// `UnhandledExceptionEventArgs.ExceptionObject` carries it.
+#[derive(Clone, Debug)]
+pub struct UnhandledError {
+    /// The failure: the error the work returned, its panic, or its
+    /// cancellation.
+    pub error: TaskError,
+    /// Where the work was started (`fire_and_forget`, the task's spawn, or
+    /// the `post`).
+    pub location: &'static Location<'static>,
+    /// The task that ran it, if it was a task (posted closures are not).
+    pub task_id: Option<u64>,
+    /// The `SynchronizationContext` the work had captured, if any (its
+    /// name), which declined or could not take the error.
+    pub context: Option<String>,
+}
+
+impl fmt::Display for UnhandledError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unhandled error in fire-and-forget work started at {}",
+            self.location
+        )?;
+        if let Some(id) = self.task_id {
+            write!(f, " (task {id})")?;
+        }
+        if let Some(ctx) = &self.context {
+            write!(f, " on {ctx}")?;
+        }
+        write!(f, ": {}", self.error)
+    }
+}
+
+impl std::error::Error for UnhandledError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// What happens after the runtime-wide handler saw an unhandled error.
+///
+/// C#: .NET always terminates the process
+/// (`<legacyUnhandledExceptionPolicy>` aside); tasklane goes on by default.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnhandledErrorPolicy {
+    /// Report and go on. The default.
+    #[default]
+    Continue,
+    /// Report, then abort the process, as .NET does for an `async void`
+    /// failure with no context.
+    Abort,
+}
+
+/// A handler for unhandled errors (runtime-wide, or a dispatcher's). C#: an
+/// `UnhandledExceptionEventHandler`.
+pub type UnhandledErrorHandler = Arc<dyn Fn(&UnhandledError) + Send + Sync>;
+
+static HANDLER: RwLock<Option<UnhandledErrorHandler>> = RwLock::new(None);
+static POLICY: AtomicU8 = AtomicU8::new(0);
+
+/// Installs the runtime-wide handler for unhandled errors, returning the
+/// previous one; `None` restores the default (an error event through
+/// `tracing` naming the spawn location, also printed to stderr when no
+/// tracing subscriber is set). A `SynchronizationContext` that takes the
+/// error comes first; this handler sees only what it declined. C#:
+/// `AppDomain.CurrentDomain.UnhandledException += …`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tasklane::diag::set_unhandled_error_handler;
+/// let previous = set_unhandled_error_handler(Some(Arc::new(|e| eprintln!("background work failed: {e}"))));
+/// set_unhandled_error_handler(previous);
+/// ```
+pub fn set_unhandled_error_handler(
+    handler: Option<UnhandledErrorHandler>,
+) -> Option<UnhandledErrorHandler> {
+    let mut h = HANDLER.write().unwrap_or_else(|p| p.into_inner());
+    std::mem::replace(&mut *h, handler)
+}
+
+/// Chooses whether an unhandled error aborts the process after it was
+/// reported, returning the previous policy. Default:
+/// [`UnhandledErrorPolicy::Continue`].
+pub fn set_unhandled_error_policy(policy: UnhandledErrorPolicy) -> UnhandledErrorPolicy {
+    let raw = match policy {
+        UnhandledErrorPolicy::Continue => 0,
+        UnhandledErrorPolicy::Abort => 1,
+    };
+    policy_from(POLICY.swap(raw, Ordering::AcqRel))
+}
+
+/// The policy in force.
+pub fn unhandled_error_policy() -> UnhandledErrorPolicy {
+    policy_from(POLICY.load(Ordering::Acquire))
+}
+
+fn policy_from(raw: u8) -> UnhandledErrorPolicy {
+    if raw == 1 {
+        UnhandledErrorPolicy::Abort
+    } else {
+        UnhandledErrorPolicy::Continue
+    }
+}
+
+fn default_handler(error: &UnhandledError) {
+    tracing::error!(
+        task.id = error.task_id,
+        task.location = %error.location,
+        error = %error.error,
+        "unhandled error in fire-and-forget work"
+    );
+    if !tracing::dispatcher::has_been_set() {
+        eprintln!("tasklane: {error}");
+    }
+}
+
+/// Reports an error no context took to the runtime-wide handler, then
+/// applies the policy.
+pub(crate) fn report(error: &UnhandledError) {
+    let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
+    // The handler is user code: its panic must not unwind into whatever
+    // completed the work.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match handler {
+        Some(h) => h(error),
+        None => default_handler(error),
+    }));
+    if unhandled_error_policy() == UnhandledErrorPolicy::Abort {
+        eprintln!("tasklane: aborting the process (UnhandledErrorPolicy::Abort): {error}");
+        std::process::abort();
+    }
+}
