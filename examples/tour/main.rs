@@ -4,6 +4,7 @@
 //!
 //! Run: `cargo run --release --example tour`
 
+mod cancellation;
 mod contexts;
 mod task_core;
 
@@ -36,7 +37,9 @@ fn main() {
     task_core::broken_promise();
     section("8. A fault nobody looked at is reported");
     task_core::unobserved();
-    section("9. Contexts: a UI thread, configure_await, and waits that cannot deadlock");
+    section("9. Cancellation and time");
+    cancellation::run();
+    section("10. Contexts: a UI thread, configure_await, and waits that cannot deadlock");
     contexts::run();
 
     println!();
