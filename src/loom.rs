@@ -8,7 +8,7 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod sync {
-        pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+        pub(crate) use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
         pub(crate) mod atomic {
             pub(crate) use std::sync::atomic::{
@@ -40,23 +40,12 @@ mod imp {
             }
         }
     }
-
-    pub(crate) mod thread {
-        pub(crate) use std::thread::{Thread, current, park, park_timeout, spawn, yield_now};
-    }
-
-    /// Spin-loop hint (loom yields instead).
-    #[inline(always)]
-    pub(crate) fn spin_loop() {
-        std::hint::spin_loop();
-    }
 }
 
 #[cfg(loom)]
 mod imp {
     pub(crate) mod sync {
         pub(crate) use loom::sync::{Arc, Condvar, Mutex, MutexGuard};
-        pub(crate) use std::sync::Weak;
 
         pub(crate) mod atomic {
             pub(crate) use loom::sync::atomic::{
@@ -70,15 +59,7 @@ mod imp {
     }
 
     pub(crate) mod thread {
-        pub(crate) use loom::thread::{Thread, current, park, spawn, yield_now};
-        pub(crate) fn park_timeout(_: std::time::Duration) {
-            loom::thread::park();
-        }
-    }
-
-    /// Spin-loop hint (loom yields instead).
-    pub(crate) fn spin_loop() {
-        loom::thread::yield_now();
+        pub(crate) use loom::thread::current;
     }
 }
 

@@ -206,10 +206,6 @@ impl Schedule for Shared {
     fn describe(&self) -> String {
         format!("pool #{}", self.id)
     }
-
-    fn as_pool(&self) -> Option<&Shared> {
-        Some(self)
-    }
 }
 
 /// Runs a LongRunning task on a thread of its own.

@@ -155,10 +155,4 @@ impl ContinuationList {
             }
         }
     }
-
-    /// How many continuations are waiting (diagnostics).
-    pub(crate) fn len(&self) -> usize {
-        let g = crate::loom::lock(&self.inner);
-        usize::from(g.first.is_some()) + g.rest.iter().filter(|c| c.is_some()).count()
-    }
 }

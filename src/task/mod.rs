@@ -40,9 +40,7 @@ pub use options::{ContinuationOptions, TaskCreationOptions};
 pub use status::TaskStatus;
 pub use yield_now::{YieldNow, yield_now};
 
-pub(crate) use body::{
-    AsyncBody, ClosureBody, OutcomeBody, TryAsyncBody, TryClosureBody, work_error,
-};
+pub(crate) use body::{AsyncBody, ClosureBody, TryClosureBody, work_error};
 pub(crate) use cell::Outcome;
 pub(crate) use handle::ErasedTask;
 pub(crate) use handle::register as handle_register;

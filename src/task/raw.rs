@@ -109,10 +109,6 @@ impl TaskRef {
         self.0
     }
 
-    pub(crate) fn header(&self) -> &Header {
-        self.0.header()
-    }
-
     /// Gives the ref back to the caller without dropping it.
     pub(crate) fn into_raw(self) -> RawTask {
         let me = ManuallyDrop::new(self);

@@ -122,28 +122,8 @@ impl Registry {
         }
     }
 
-    /// True once closed.
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-
     /// How many tasks are listed.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| crate::loom::lock(s).len).sum()
-    }
-
-    /// Calls `f` for every listed task, under each shard's lock in turn
-    /// (diagnostics; `f` must not block or touch the registry).
-    pub(crate) fn for_each(&self, mut f: impl FnMut(RawTask)) {
-        for shard in self.shards.iter() {
-            let list = crate::loom::lock(shard);
-            let mut cur = list.head;
-            while let Some(p) = cur {
-                let raw = RawTask::from_header(p);
-                f(raw);
-                // SAFETY: rule 3: we hold the shard lock.
-                cur = unsafe { (*links(raw)).next };
-            }
-        }
     }
 }

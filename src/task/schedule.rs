@@ -43,12 +43,6 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// A short name for diagnostics ("pool", "dispatcher 'ui'").
     fn describe(&self) -> String;
 
-    /// The pool behind this home, if it is one (configure_await(false) moves
-    /// tasks there).
-    fn as_pool(&self) -> Option<&crate::pool::Shared> {
-        None
-    }
-
     /// True if `task` (homed here) may never move to another home: its
     /// future is not `Send` (a dispatcher's `spawn_local`).
     fn pins(&self, _task: RawTask) -> bool {

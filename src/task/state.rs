@@ -275,19 +275,6 @@ impl State {
         })
     }
 
-    /// Activation that runs the task inline (ExecuteSynchronously): Created →
-    /// Running, with a new ref for the runner.
-    pub(crate) fn transition_created_to_running(&self) -> bool {
-        self.fetch_update(|mut s| {
-            if !s.is_created() || s.is_complete() {
-                return (None, false);
-            }
-            s.0 = (s.0 & !CREATED) | RUNNING;
-            s.ref_inc();
-            (Some(s), true)
-        })
-    }
-
     /// A promise completer claims the stage. False if the promise is already
     /// complete or being completed by another thread.
     pub(crate) fn try_claim_promise(&self) -> bool {
@@ -375,13 +362,6 @@ impl State {
         let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= 1);
         prev.ref_count() == 1
-    }
-
-    /// Drops two refs at once; true if they were the last.
-    pub(crate) fn ref_dec_twice(&self) -> bool {
-        let prev = Snapshot(self.val.fetch_sub(2 * REF_ONE, AcqRel));
-        debug_assert!(prev.ref_count() >= 2);
-        prev.ref_count() == 2
     }
 }
 
