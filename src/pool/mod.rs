@@ -3,6 +3,7 @@
 //!
 #![doc = include_str!("README.md")]
 
+mod blocking;
 mod idle;
 mod inject;
 mod park;
@@ -14,6 +15,7 @@ mod worker;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub(crate) use blocking::blocking_section;
 pub use settings::PoolSettings;
 pub use thread_pool::ThreadPool;
 
