@@ -12,8 +12,8 @@ pub(crate) mod reactor;
 
 pub use futures_io::{AsyncRead, AsyncWrite};
 
-/// Sockets registered with the process's reactor now (0 if it never
-/// started). For leak checks and diagnostics.
+/// Sockets registered with the current runtime's reactor now (else the
+/// default runtime's). For leak checks and diagnostics.
 pub fn registered_socket_count() -> usize {
-    reactor::started().map_or(0, |r| r.registered())
+    reactor::current().map_or(0, |r| r.registered())
 }

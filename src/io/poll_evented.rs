@@ -14,7 +14,7 @@ pub(crate) struct PollEvented<E: mio::event::Source> {
     io: Option<E>,
     token: mio::Token,
     shared: Arc<ScheduledIo>,
-    reactor: &'static Reactor,
+    reactor: std::sync::Arc<Reactor>,
 }
 
 impl<E: mio::event::Source> PollEvented<E> {
@@ -32,8 +32,21 @@ impl<E: mio::event::Source> PollEvented<E> {
         Self::with_initial(io, Ready::EMPTY)
     }
 
-    fn with_initial(mut io: E, initial: Ready) -> io::Result<Self> {
-        let reactor = reactor::global()?;
+    /// Registers `io` with the process's default runtime's reactor, which
+    /// never shuts down (for process-wide sources).
+    pub(crate) fn new_process_wide(io: E) -> io::Result<Self> {
+        Self::register(
+            io,
+            Ready::READABLE.union(Ready::WRITABLE),
+            reactor::process_wide()?,
+        )
+    }
+
+    fn with_initial(io: E, initial: Ready) -> io::Result<Self> {
+        Self::register(io, initial, reactor::current()?)
+    }
+
+    fn register(mut io: E, initial: Ready, reactor: std::sync::Arc<Reactor>) -> io::Result<Self> {
         let reg = reactor.register(&mut io, initial)?;
         Ok(PollEvented {
             io: Some(io),

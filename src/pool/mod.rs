@@ -4,6 +4,7 @@
 #![doc = include_str!("README.md")]
 
 mod blocking;
+pub(crate) mod driver;
 mod idle;
 mod inject;
 mod park;
@@ -61,6 +62,9 @@ pub(crate) struct Shared {
     pub(crate) completed_items: AtomicU64,
     /// An id for diagnostics.
     pub(crate) id: u64,
+    /// The I/O driver parked workers sleep in (`driver.rs`), set before the
+    /// workers start.
+    driver: std::sync::OnceLock<Arc<dyn driver::ParkDriver>>,
 }
 
 static NEXT_POOL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -90,8 +94,22 @@ impl Shared {
             workers_exited: Condvar::new(),
             completed_items: AtomicU64::new(0),
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            driver: std::sync::OnceLock::new(),
         });
         (shared, cores)
+    }
+
+    /// Lets parked workers sleep in `driver` (call before `start`).
+    pub(crate) fn set_driver(&self, driver: Arc<dyn driver::ParkDriver>) {
+        for r in self.remotes.iter() {
+            r.parker.set_driver(driver.clone());
+        }
+        let _ = self.driver.set(driver);
+    }
+
+    /// The I/O driver, if the runtime has one.
+    pub(crate) fn driver(&self) -> Option<&Arc<dyn driver::ParkDriver>> {
+        self.driver.get()
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -159,6 +177,9 @@ impl Shared {
         }
         for r in self.remotes.iter() {
             r.parker.unpark();
+        }
+        if let Some(d) = self.driver() {
+            d.shutdown();
         }
         let mut live = self.live_workers.lock().unwrap_or_else(|p| p.into_inner());
         while *live > 0 {

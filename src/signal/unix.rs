@@ -51,7 +51,8 @@ fn pipe() -> io::Result<&'static Pipe> {
     let p = PIPE.get_or_init(|| {
         let (tx, rx) =
             mio::unix::pipe::new().map_err(|e| (e.kind(), format!("signal pipe: {e}")))?;
-        let rx = PollEvented::new(rx).map_err(|e| (e.kind(), format!("signal pipe: {e}")))?;
+        let rx = PollEvented::new_process_wide(rx)
+            .map_err(|e| (e.kind(), format!("signal pipe: {e}")))?;
         WRITE_FD.store(tx.as_raw_fd(), SeqCst);
         Ok(Pipe { rx, _tx: tx })
     });

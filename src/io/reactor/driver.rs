@@ -1,94 +1,120 @@
-//! Who drives the reactor: a dedicated I/O thread that sleeps in
-//! `epoll_wait` and wakes the tasks whose sockets became ready (.NET's
-//! `SocketAsyncEngine` design; the README gives the measurements behind the
-//! choice).
+//! Who drives the reactor: the runtime's parked workers, through the pool's
+//! `ParkDriver` hook. The worker that parks first takes the driver and
+//! sleeps in `epoll_wait`; the tasks its events wake go to its own queue.
+//! Busy workers poll without sleeping every `event_interval` tasks. The
+//! README gives the measurements behind this choice.
 
 use super::{Reactor, ReactorSettings, Slab, WAKE_TOKEN};
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::AtomicBool;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::pool::driver::ParkDriver;
+use std::any::Any;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::OnceLock;
+use std::sync::Arc;
 use std::task::Waker;
+use std::time::Duration;
 
-type StartResult = Result<&'static Reactor, (io::ErrorKind, String)>;
+/// What the worker holding the driver uses.
+pub(crate) struct DriverState {
+    poll: mio::Poll,
+    events: mio::Events,
+    wake: Vec<Waker>,
+}
 
-static GLOBAL: OnceLock<StartResult> = OnceLock::new();
-
-/// The process-wide reactor, started on first use.
-pub(super) fn global() -> io::Result<&'static Reactor> {
-    match GLOBAL.get_or_init(start) {
-        Ok(r) => Ok(r),
-        Err((kind, msg)) => Err(io::Error::new(*kind, msg.clone())),
+impl Reactor {
+    /// A reactor with its own epoll instance.
+    pub(crate) fn new() -> io::Result<Arc<Reactor>> {
+        let settings = ReactorSettings::default();
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        Ok(Arc::new(Reactor {
+            registry,
+            slab: Mutex::new(Slab::default()),
+            driver: std::sync::Mutex::new(DriverState {
+                poll,
+                events: mio::Events::with_capacity(settings.events_per_turn),
+                wake: Vec::with_capacity(settings.events_per_turn),
+            }),
+            waker,
+            stopped: AtomicBool::new(false),
+        }))
     }
-}
 
-fn failed(what: &'static str) -> impl Fn(io::Error) -> (io::ErrorKind, String) {
-    move |e| {
-        (
-            e.kind(),
-            format!("tasklane reactor could not start: {what} failed: {e}"),
-        )
-    }
-}
-
-fn start() -> StartResult {
-    let settings = ReactorSettings::default();
-    let poll = mio::Poll::new().map_err(failed("creating the epoll instance"))?;
-    let registry = poll
-        .registry()
-        .try_clone()
-        .map_err(failed("cloning the epoll registry"))?;
-    let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)
-        .map_err(failed("creating the reactor's eventfd"))?;
-    // The reactor lives as long as the process, as .NET's socket engine.
-    let reactor: &'static Reactor = Box::leak(Box::new(Reactor {
-        registry,
-        slab: Mutex::new(Slab::default()),
-        waker,
-        stopped: AtomicBool::new(false),
-    }));
-    let events = settings.events_per_turn;
-    std::thread::Builder::new()
-        .name(settings.thread_name.to_owned())
-        .stack_size(settings.stack_size)
-        .spawn(move || run(reactor, poll, events))
-        .map_err(failed("starting the I/O thread"))?;
-    Ok(reactor)
-}
-
-/// The I/O thread: wait for readiness, publish it, wake the waiters.
-fn run(reactor: &'static Reactor, mut poll: mio::Poll, capacity: usize) {
-    let mut events = mio::Events::with_capacity(capacity);
-    let mut wake: Vec<Waker> = Vec::with_capacity(capacity);
-    loop {
-        match poll.poll(&mut events, None) {
+    /// One turn, if the driver is free: wait up to `timeout` for events,
+    /// publish them, wake their waiters (after releasing the driver, so
+    /// another worker can take it meanwhile). False if another thread holds
+    /// the driver.
+    fn turn(&self, timeout: Option<Duration>) -> bool {
+        let Ok(mut guard) = self.driver.try_lock() else {
+            return false;
+        };
+        let st = &mut *guard;
+        match st.poll.poll(&mut st.events, timeout) {
             Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
-                // epoll_wait only fails on a broken epoll fd: nothing can be
+                // epoll_wait fails only on a broken epoll fd: nothing can be
                 // waited for any more, so end every wait with an error.
                 tracing::error!(error = %e, "tasklane reactor: epoll_wait failed; stopping I/O");
-                reactor.stop();
-                return;
+                drop(guard);
+                self.stop();
+                return true;
             }
         }
-        reactor.dispatch(&events, &mut wake);
+        self.dispatch(&st.events, &mut st.wake);
+        let mut wake = std::mem::take(&mut st.wake);
+        drop(guard);
         wake_all(&mut wake);
+        // Hand the (now empty) buffer back, unless another turn started.
+        if let Ok(mut g) = self.driver.try_lock() {
+            if g.wake.capacity() < wake.capacity() {
+                g.wake = wake;
+            }
+        }
+        true
+    }
+}
+
+impl ParkDriver for Reactor {
+    fn try_park(&self) -> bool {
+        if self.stopped.load(Ordering::Acquire) {
+            return false;
+        }
+        self.turn(None)
+    }
+
+    fn try_poll(&self) {
+        self.turn(Some(Duration::ZERO));
+    }
+
+    fn wake(&self) {
+        if let Err(e) = self.waker.wake() {
+            tracing::error!(error = %e, "tasklane reactor: could not wake the driver");
+        }
+    }
+
+    fn shutdown(&self) {
+        self.stop();
+        self.wake();
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn as_any_arc(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
     }
 }
 
 /// Wakes every collected waker. A panicking waker (user code) is logged and
-/// skipped: it must not take the I/O thread, and every other socket, down.
+/// skipped: it must not take the worker, and every other socket, down.
 pub(super) fn wake_all(wake: &mut Vec<Waker>) {
     for w in wake.drain(..) {
         if catch_unwind(AssertUnwindSafe(|| w.wake())).is_err() {
             tracing::error!("tasklane reactor: a waker panicked; continuing");
         }
     }
-}
-
-/// The reactor, if something already started it.
-pub(super) fn started() -> Option<&'static Reactor> {
-    GLOBAL.get().and_then(|r| r.as_ref().ok().copied())
 }

@@ -1,5 +1,5 @@
-//! The reactor: one epoll instance (through mio) that turns OS readiness into
-//! task wake-ups, driven by a dedicated I/O thread.
+//! The reactor: one epoll instance (through mio) per runtime that turns OS
+//! readiness into task wake-ups, driven by the runtime's parked workers.
 //!
 #![doc = include_str!("README.md")]
 
@@ -41,16 +41,17 @@ struct Slab {
     free: Vec<usize>,
 }
 
-/// The process's reactor: the epoll registry, and every registered socket's
-/// readiness.
+/// A runtime's reactor: the epoll instance (driven by whichever parked
+/// worker holds `driver`), and every registered socket's readiness.
 pub(crate) struct Reactor {
     registry: mio::Registry,
     slab: Mutex<Slab>,
-    /// Wakes the I/O thread out of `epoll_wait`; kept alive with the
-    /// reactor since dropping it would close its eventfd.
-    #[allow(dead_code)]
+    /// The `mio::Poll` and its buffers; the worker holding this lock is the
+    /// one sleeping in (or polling) `epoll_wait`.
+    driver: std::sync::Mutex<driver::DriverState>,
+    /// Wakes the worker sleeping in `epoll_wait`.
     waker: mio::Waker,
-    /// Set when the I/O thread stopped: registrations fail from then on.
+    /// Set when the runtime shut down: waits end and registrations fail.
     stopped: AtomicBool,
 }
 
@@ -153,7 +154,7 @@ impl Reactor {
         }
     }
 
-    /// The I/O thread stopped: every registered socket's waits end with
+    /// The runtime shut down: every registered socket's waits end with
     /// [`reactor_gone`], and new registrations fail.
     pub(crate) fn stop(&self) {
         let mut wake = Vec::new();
@@ -174,17 +175,30 @@ impl Reactor {
     }
 }
 
-/// The process-wide reactor, started (with its I/O thread) on first use.
-pub(crate) fn global() -> io::Result<&'static Reactor> {
-    driver::global()
+/// The reactor of the current runtime (else of the process's default
+/// runtime): where a new socket registers.
+pub(crate) fn current() -> io::Result<std::sync::Arc<Reactor>> {
+    of(&crate::runtime::Handle::current_or_default())
 }
 
-/// The reactor if it is running already (never starts it).
-pub(crate) fn started() -> Option<&'static Reactor> {
-    driver::started()
+/// The reactor of the process's default runtime, which never shuts down
+/// (for process-wide sources such as the signal pipe).
+pub(crate) fn process_wide() -> io::Result<std::sync::Arc<Reactor>> {
+    of(crate::runtime::default_runtime().handle())
 }
 
-/// The error an operation reports when its socket's reactor is gone.
+fn of(handle: &crate::runtime::Handle) -> io::Result<std::sync::Arc<Reactor>> {
+    handle
+        .shared()
+        .driver()
+        .and_then(|d| d.clone().as_any_arc().downcast::<Reactor>().ok())
+        .ok_or_else(reactor_gone)
+}
+
+/// The error an operation reports when its socket's runtime is gone.
 pub(crate) fn reactor_gone() -> io::Error {
-    io::Error::other("tasklane reactor stopped: its I/O thread is gone, no socket can wait")
+    io::Error::other(
+        "tasklane reactor stopped: the runtime this socket was created on has shut down; \
+         create sockets on a runtime that outlives them",
+    )
 }

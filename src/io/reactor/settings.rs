@@ -8,19 +8,12 @@ pub(crate) struct ReactorSettings {
     /// busy server drains readiness in one call, small enough to stay in
     /// cache (12 bytes per event).
     pub(crate) events_per_turn: usize,
-    /// Name of the I/O thread (what `top -H` and debuggers show).
-    pub(crate) thread_name: &'static str,
-    /// Stack of the I/O thread, in bytes. Default 256 KiB: the thread only
-    /// runs the dispatch loop and wakers, never user futures.
-    pub(crate) stack_size: usize,
 }
 
 impl Default for ReactorSettings {
     fn default() -> Self {
         ReactorSettings {
             events_per_turn: 1024,
-            thread_name: "tasklane-io",
-            stack_size: 256 * 1024,
         }
     }
 }

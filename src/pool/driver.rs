@@ -1,0 +1,40 @@
+//! The hook that lets a parked worker sleep in the I/O reactor instead of
+//! on its condvar (Tokio's design): the worker that parks first takes the
+//! driver and blocks in `epoll_wait`; readiness then wakes tasks straight
+//! into that worker's own queue, with no thread hop. The reactor implements
+//! this trait; the pool only calls it in three places:
+//!
+//! 1. [`Parker::park_with`](super::park::Parker::park_with): try to sleep in
+//!    the driver, else on the condvar;
+//! 2. `Parker::unpark`: a worker sleeping in the driver is woken through
+//!    [`ParkDriver::wake`];
+//! 3. the worker loop polls the driver without sleeping every
+//!    `PoolSettings::event_interval` tasks, so busy workers still see I/O.
+//!
+//! `io/reactor/README.md` has the measurements behind this choice.
+
+use std::any::Any;
+
+/// An event source a parked worker can sleep in.
+pub(crate) trait ParkDriver: Send + Sync + 'static {
+    /// Takes the driver if no other thread holds it, and sleeps in it until
+    /// an event or [`wake`](Self::wake); returns false at once if another
+    /// thread holds it (the caller sleeps on its condvar instead).
+    fn try_park(&self) -> bool;
+
+    /// Takes the driver if free and handles what is ready, without sleeping.
+    fn try_poll(&self);
+
+    /// Wakes the thread sleeping in [`try_park`](Self::try_park) (or makes
+    /// its next sleep return at once).
+    fn wake(&self);
+
+    /// The runtime shut down: end every wait on the driver.
+    fn shutdown(&self);
+
+    /// For the driver's owner to find its concrete type.
+    fn as_any(&self) -> &dyn Any;
+
+    /// As [`as_any`](Self::as_any), keeping a reference.
+    fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync>;
+}
