@@ -17,8 +17,9 @@ fn echo_round_trips_and_addresses() {
     with_deadline("echo", || {
         let _s = serial();
         warm_reactor();
-        let fds = open_fds();
         let rt = runtime();
+        // After the runtime: its epoll fd, epoll clone and eventfd are its own.
+        let fds = open_fds();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
