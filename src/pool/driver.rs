@@ -38,3 +38,78 @@ pub(crate) trait ParkDriver: Send + Sync + 'static {
     /// As [`as_any`](Self::as_any), keeping a reference.
     fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync>;
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The parker's driver handshake: an unpark is never lost, whether the
+    //! worker sleeps in the driver, finds it held and falls back to the
+    //! condvar, or is between the two.
+
+    use super::ParkDriver;
+    use crate::loom::sync::Arc;
+    use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use crate::pool::park::Parker;
+    use std::any::Any;
+
+    /// A driver whose "epoll_wait" is a loom `Notify` (a wake before the
+    /// wait is kept, like an eventfd write).
+    struct FakeDriver {
+        held: AtomicBool,
+        eventfd: loom::sync::Notify,
+    }
+
+    impl ParkDriver for FakeDriver {
+        fn try_park(&self) -> bool {
+            if self.held.swap(true, SeqCst) {
+                return false;
+            }
+            self.eventfd.wait();
+            self.held.store(false, SeqCst);
+            true
+        }
+        fn try_poll(&self) {}
+        fn wake(&self) {
+            self.eventfd.notify();
+        }
+        fn shutdown(&self) {}
+        fn as_any(&self) -> &dyn Any {
+            self
+        }
+        fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync> {
+            self
+        }
+    }
+
+    fn driver(held: bool) -> std::sync::Arc<FakeDriver> {
+        std::sync::Arc::new(FakeDriver {
+            held: AtomicBool::new(held),
+            eventfd: loom::sync::Notify::new(),
+        })
+    }
+
+    #[test]
+    fn unpark_reaches_a_worker_sleeping_in_the_driver() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new());
+            parker.set_driver(driver(false));
+            let p = parker.clone();
+            let waker = loom::thread::spawn(move || p.unpark());
+            parker.park();
+            waker.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn unpark_reaches_a_worker_that_fell_back_to_the_condvar() {
+        loom::model(|| {
+            // Another thread holds the driver: the worker must sleep on its
+            // condvar, and the unpark must still find it.
+            let parker = Arc::new(Parker::new());
+            parker.set_driver(driver(true));
+            let p = parker.clone();
+            let waker = loom::thread::spawn(move || p.unpark());
+            parker.park();
+            waker.join().unwrap();
+        });
+    }
+}

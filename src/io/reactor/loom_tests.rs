@@ -5,9 +5,33 @@
 use super::ready::{Interest, Ready};
 use super::scheduled_io::{ScheduledIo, Slot};
 use crate::loom::sync::Arc;
-use loom::future::block_on;
-use std::future::poll_fn;
-use std::task::Poll;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// Wakes the blocked loom thread (a notification before the wait is kept).
+struct Notify(loom::sync::Notify);
+
+impl Wake for Notify {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.notify();
+    }
+}
+
+/// Polls `f` on this loom thread, parking between polls; loom reports a
+/// deadlock if no wake ever comes.
+fn block_on<F: Future>(f: F) -> F::Output {
+    let mut f = pin!(f);
+    let notify = std::sync::Arc::new(Notify(loom::sync::Notify::new()));
+    let waker = Waker::from(notify.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        notify.0.wait();
+    }
+}
 
 /// Publishes an event the way the I/O thread does: set, then wake outside
 /// the waiters lock.
