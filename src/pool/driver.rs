@@ -19,8 +19,11 @@ use std::any::Any;
 pub(crate) trait ParkDriver: Send + Sync + 'static {
     /// Takes the driver if no other thread holds it, and sleeps in it until
     /// an event or [`wake`](Self::wake); returns false at once if another
-    /// thread holds it (the caller sleeps on its condvar instead).
-    fn try_park(&self) -> bool;
+    /// thread holds it (the caller sleeps on its condvar instead). Calls
+    /// `awake` once the sleep is over and before waking the tasks the events
+    /// were for, so those wakes see a worker that is awake (and do not write
+    /// the eventfd to wake it).
+    fn try_park(&self, awake: &mut dyn FnMut()) -> bool;
 
     /// Takes the driver if free and handles what is ready, without sleeping.
     fn try_poll(&self);
@@ -59,12 +62,13 @@ mod loom_tests {
     }
 
     impl ParkDriver for FakeDriver {
-        fn try_park(&self) -> bool {
+        fn try_park(&self, awake: &mut dyn FnMut()) -> bool {
             if self.held.swap(true, SeqCst) {
                 return false;
             }
             self.eventfd.wait();
             self.held.store(false, SeqCst);
+            awake();
             true
         }
         fn try_poll(&self) {}

@@ -64,9 +64,11 @@ impl Parker {
             }
             Err(actual) => unreachable!("inconsistent park state {actual}"),
         }
-        if driver.try_park() {
-            // Woken by events or by an unpark: awake either way.
+        // Woken by events or by an unpark: awake either way (an unpark
+        // from here on leaves a token instead of waking the driver).
+        if driver.try_park(&mut || {
             self.state.swap(EMPTY, SeqCst);
+        }) {
             return;
         }
         // Another thread drives: sleep on the condvar instead.

@@ -43,10 +43,10 @@ impl Reactor {
     }
 
     /// One turn, if the driver is free: wait up to `timeout` for events,
-    /// publish them, wake their waiters (after releasing the driver, so
-    /// another worker can take it meanwhile). False if another thread holds
+    /// publish them, release the driver (so another worker can take it),
+    /// call `awake`, then wake the waiters. False if another thread holds
     /// the driver.
-    fn turn(&self, timeout: Option<Duration>) -> bool {
+    fn turn(&self, timeout: Option<Duration>, awake: &mut dyn FnMut()) -> bool {
         let Ok(mut guard) = self.driver.try_lock() else {
             return false;
         };
@@ -59,6 +59,7 @@ impl Reactor {
                 // waited for any more, so end every wait with an error.
                 tracing::error!(error = %e, "tasklane reactor: epoll_wait failed; stopping I/O");
                 drop(guard);
+                awake();
                 self.stop();
                 return true;
             }
@@ -66,6 +67,7 @@ impl Reactor {
         self.dispatch(&st.events, &mut st.wake);
         let mut wake = std::mem::take(&mut st.wake);
         drop(guard);
+        awake();
         wake_all(&mut wake);
         // Hand the (now empty) buffer back, unless another turn started.
         if let Ok(mut g) = self.driver.try_lock() {
@@ -78,15 +80,15 @@ impl Reactor {
 }
 
 impl ParkDriver for Reactor {
-    fn try_park(&self) -> bool {
+    fn try_park(&self, awake: &mut dyn FnMut()) -> bool {
         if self.stopped.load(Ordering::Acquire) {
             return false;
         }
-        self.turn(None)
+        self.turn(None, awake)
     }
 
     fn try_poll(&self) {
-        self.turn(Some(Duration::ZERO));
+        self.turn(Some(Duration::ZERO), &mut || {});
     }
 
     fn wake(&self) {
