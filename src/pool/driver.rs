@@ -35,10 +35,7 @@ pub(crate) trait ParkDriver: Send + Sync + 'static {
     /// The runtime shut down: end every wait on the driver.
     fn shutdown(&self);
 
-    /// For the driver's owner to find its concrete type.
-    fn as_any(&self) -> &dyn Any;
-
-    /// As [`as_any`](Self::as_any), keeping a reference.
+    /// For the driver's owner (the runtime) to find its concrete type.
     fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync>;
 }
 
@@ -76,9 +73,6 @@ mod loom_tests {
             self.eventfd.notify();
         }
         fn shutdown(&self) {}
-        fn as_any(&self) -> &dyn Any {
-            self
-        }
         fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync> {
             self
         }

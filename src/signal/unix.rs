@@ -116,7 +116,7 @@ impl Waiting {
             // Drain the pipe; the counters, not the bytes, say what came.
             let mut buf = [0u8; 64];
             loop {
-                match (&*rx.io()).read(&mut buf) {
+                match rx.io().read(&mut buf) {
                     Ok(0) => break,
                     Ok(_) => continue,
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -102,10 +102,6 @@ impl ParkDriver for Reactor {
         self.wake();
     }
 
-    fn as_any(&self) -> &dyn Any {
-        self
-    }
-
     fn as_any_arc(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
         self
     }

@@ -39,7 +39,7 @@ use std::task::{Context, Poll, ready};
 ///     let mut back = [0u8; 5];
 ///     client.read_exact(&mut back).await?;
 ///     assert_eq!(&back, b"hello");
-///     server.await.unwrap()?;
+///     server.into_output().await.unwrap()?;
 ///     std::io::Result::Ok(())
 /// })
 /// .unwrap();
