@@ -4,12 +4,20 @@
 //!
 //! # Cancellation and deadlines (phase 2 of issue 7)
 //!
-//! Dropping an `Op` is already a clean cancellation: its syscall result is
-//! only ever produced inside the `poll` that returns it, and `Drop` removes
-//! its waiter, so the socket stays usable. The `*_with_token` and `*_timeout`
-//! variants add a `CancellationToken` and a `time::Delay` here, as two
-//! optional fields polled after the syscall attempt (a token firing ends the
-//! op `Canceled` without touching the socket).
+//! Dropping a socket future is already a clean cancellation: an `Op`'s
+//! syscall result is only ever produced inside the `poll` that returns it
+//! (so nothing read, accepted or received is lost between polls), and its
+//! `Drop` removes its waiter, so the socket stays usable (reactor README,
+//! rule R4). `TcpStream::connect` has the same property (its future owns the
+//! half-open socket and closes it when dropped).
+//!
+//! That makes the token and the deadline a wrapper around any of these
+//! futures, written once, here: a `WithCancel<F>` future (phase 2) that
+//! polls `F`, then the token's `cancelled()` future and a `time::Delay`,
+//! ending with a canceled error or `ErrorKind::TimedOut`. The public
+//! `*_with_token` / `*_timeout` methods (`TcpStream::connect_timeout`,
+//! `TcpListener::accept_with_token`, `UdpSocket::recv_from_with_token`, …)
+//! are one-line calls to it.
 
 use super::poll_evented::PollEvented;
 use super::reactor::{Interest, Slot};

@@ -75,8 +75,9 @@ pub fn assert_no_leaks(rt: &Runtime, fds_before: usize, what: &str) {
     );
 }
 
-/// Starts the reactor (its epoll fd and eventfd are opened once per process
-/// and never closed) before a leak baseline is taken.
+/// Starts the process's default runtime (its reactor's epoll fd, epoll
+/// clone and eventfd stay open for the process's lifetime) before a leak
+/// baseline is taken: another test in the binary may start it at any time.
 pub fn warm_reactor() {
     drop(tasklane::net::UdpSocket::bind("127.0.0.1:0").expect("bind"));
 }

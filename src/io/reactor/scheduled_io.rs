@@ -126,37 +126,42 @@ impl ScheduledIo {
         if let Some(ev) = self.ready_now(interest) {
             return Poll::Ready(ev);
         }
-        // Step W2: store the waker under the lock ...
+        // Step W2: store the waker under the lock ... (a replaced waker is
+        // dropped only after the lock is released: dropping one may free a
+        // task whose output closes another socket, which takes the slab
+        // lock, and the reactor takes the slab lock before this one).
         let mut w = crate::loom::lock(&self.waiters);
         let waiters = &mut *w;
-        match slot {
+        let replaced = match slot {
             Slot::Reader => store(&mut waiters.reader, cx.waker()),
             Slot::Writer => store(&mut waiters.writer, cx.waker()),
-            Slot::Keyed(Some(key)) => {
-                match waiters.keyed.iter_mut().find(|e| e.0 == *key) {
-                    Some(e) => {
-                        if !e.2.will_wake(cx.waker()) {
-                            e.2 = cx.waker().clone();
-                        }
-                    }
-                    // Woken (and removed) since: register again, same key.
-                    None => waiters.keyed.push((*key, interest, cx.waker().clone())),
+            Slot::Keyed(Some(key)) => match waiters.keyed.iter_mut().find(|e| e.0 == *key) {
+                Some(e) if e.2.will_wake(cx.waker()) => None,
+                Some(e) => Some(std::mem::replace(&mut e.2, cx.waker().clone())),
+                // Woken (and removed) since: register again, same key.
+                None => {
+                    waiters.keyed.push((*key, interest, cx.waker().clone()));
+                    None
                 }
-            }
+            },
             Slot::Keyed(key @ None) => {
                 let k = waiters.next_key;
                 waiters.next_key += 1;
                 waiters.keyed.push((k, interest, cx.waker().clone()));
                 *key = Some(k);
+                None
             }
-        }
+        };
         // Step W3: ... and look again while holding it (rule R1: an event
         // published before D2 took the lock is seen here; one after it
         // finds the waker).
-        match Self::event_for(self.readiness.load(Acquire), interest) {
+        let r = match Self::event_for(self.readiness.load(Acquire), interest) {
             Some(ev) => Poll::Ready(ev),
             None => Poll::Pending,
-        }
+        };
+        drop(w);
+        drop(replaced);
+        r
     }
 
     /// Operation: the syscall said `WouldBlock` after `event`: clear the
@@ -172,17 +177,24 @@ impl ScheduledIo {
     pub(crate) fn remove_waiter(&self, slot: &Slot) {
         if let Slot::Keyed(Some(key)) = slot {
             let mut w = crate::loom::lock(&self.waiters);
-            if let Some(i) = w.keyed.iter().position(|e| e.0 == *key) {
-                w.keyed.swap_remove(i);
-            }
+            let removed = w
+                .keyed
+                .iter()
+                .position(|e| e.0 == *key)
+                .map(|i| w.keyed.swap_remove(i));
+            // Dropped after the lock (see W2).
+            drop(w);
+            drop(removed);
         }
     }
 }
 
-fn store(slot: &mut Option<Waker>, waker: &Waker) {
+/// Stores `waker` in `slot`, giving back the one it replaces (to be dropped
+/// outside the lock).
+fn store(slot: &mut Option<Waker>, waker: &Waker) -> Option<Waker> {
     match slot {
-        Some(w) if w.will_wake(waker) => {}
-        _ => *slot = Some(waker.clone()),
+        Some(w) if w.will_wake(waker) => None,
+        _ => slot.replace(waker.clone()),
     }
 }
 

@@ -159,12 +159,16 @@ impl TcpStream {
     }
 
     /// Waits until the socket is readable (data, end of stream or an
-    /// error). C#: `Socket.Poll(SelectMode.SelectRead)` without a thread.
+    /// error). It may complete spuriously (a new socket is assumed ready
+    /// until proven otherwise): a following [`try_read`](Self::try_read)
+    /// then says `WouldBlock`, and the next wait is real. C#:
+    /// `Socket.Poll(SelectMode.SelectRead)` without a thread.
     pub async fn readable(&self) -> io::Result<()> {
         Op::shared(&self.io, Interest::Read, |_| Ok(())).await
     }
 
-    /// Waits until the socket is writable. C#: `Socket.Poll(SelectWrite)`.
+    /// Waits until the socket is writable (may complete spuriously, as
+    /// [`readable`](Self::readable)). C#: `Socket.Poll(SelectWrite)`.
     pub async fn writable(&self) -> io::Result<()> {
         Op::shared(&self.io, Interest::Write, |_| Ok(())).await
     }
