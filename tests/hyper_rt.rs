@@ -5,7 +5,7 @@
 mod common;
 
 use bytes::Bytes;
-use common::{assert_no_leaks, open_fds, runtime, serial, warm_reactor, with_deadline};
+use common::{assert_no_leaks, open_fds, runtime, serial, start_default_runtime, with_deadline};
 use http_body::{Body, Frame};
 use hyper::service::service_fn;
 use std::convert::Infallible;
@@ -53,7 +53,7 @@ async fn read_response(conn: &mut TcpStream) -> String {
 fn hyper_serves_keep_alive_requests_over_tasklane_sockets() {
     with_deadline("hyper server", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         let fds = open_fds();
         rt.block_on(async {

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_no_leaks, open_fds, runtime, serial, warm_reactor, with_deadline};
+use common::{assert_no_leaks, open_fds, runtime, serial, start_default_runtime, with_deadline};
 use std::net::Shutdown;
 use tasklane::Task;
 use tasklane::net::{TcpListener, TcpStream};
@@ -12,7 +12,7 @@ use tasklane::net::{TcpListener, TcpStream};
 fn client_half_close_then_server_replies() {
     with_deadline("client half-close", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         // After the runtime: its epoll fd, epoll clone and eventfd are its own.
         let fds = open_fds();
@@ -59,7 +59,7 @@ fn client_half_close_then_server_replies() {
 fn dropping_the_write_half_half_closes_and_the_read_half_keeps_reading() {
     with_deadline("write half drop", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         // After the runtime: its epoll fd, epoll clone and eventfd are its own.
         let fds = open_fds();
@@ -88,7 +88,7 @@ fn dropping_the_write_half_half_closes_and_the_read_half_keeps_reading() {
 fn server_half_close_lets_the_client_keep_writing() {
     with_deadline("server half-close", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         // After the runtime: its epoll fd, epoll clone and eventfd are its own.
         let fds = open_fds();

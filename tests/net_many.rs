@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_no_leaks, open_fds, runtime, serial, warm_reactor, with_deadline};
+use common::{assert_no_leaks, open_fds, runtime, serial, start_default_runtime, with_deadline};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use tasklane::net::{TcpListener, TcpStream};
@@ -15,7 +15,7 @@ const CONNECTIONS: usize = 1_000;
 fn a_thousand_concurrent_connections_echo_and_leave_nothing_behind() {
     with_deadline("1000 connections", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         // After the runtime: its epoll fd, epoll clone and eventfd are its own.
         let fds = open_fds();

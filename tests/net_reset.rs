@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{assert_no_leaks, open_fds, runtime, serial, warm_reactor, with_deadline};
+use common::{assert_no_leaks, open_fds, runtime, serial, start_default_runtime, with_deadline};
 use std::io::ErrorKind;
 use std::os::fd::AsRawFd;
 use tasklane::Task;
@@ -33,7 +33,7 @@ fn set_linger_zero(s: &std::net::TcpStream) {
 fn a_reset_mid_read_is_a_typed_error_and_leaks_nothing() {
     with_deadline("reset mid-read", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         // After the runtime: its epoll fd, epoll clone and eventfd are its own.
         let fds = open_fds();
@@ -79,7 +79,7 @@ fn a_reset_mid_read_is_a_typed_error_and_leaks_nothing() {
 fn a_reset_while_a_task_writes_is_a_typed_error() {
     with_deadline("reset mid-write", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         // After the runtime: its epoll fd, epoll clone and eventfd are its own.
         let fds = open_fds();

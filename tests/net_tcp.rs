@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_no_leaks, open_fds, runtime, serial, warm_reactor, with_deadline};
+use common::{assert_no_leaks, open_fds, runtime, serial, start_default_runtime, with_deadline};
 use std::future::Future;
 use std::io::ErrorKind;
 use std::net::Shutdown;
@@ -16,7 +16,7 @@ use tasklane::net::{TcpListener, TcpStream};
 fn echo_round_trips_and_addresses() {
     with_deadline("echo", || {
         let _s = serial();
-        warm_reactor();
+        start_default_runtime();
         let rt = runtime();
         // After the runtime: its epoll fd, epoll clone and eventfd are its own.
         let fds = open_fds();
