@@ -22,8 +22,12 @@ pub(crate) mod loom;
 pub mod cancel;
 pub mod context;
 pub mod diag;
+pub mod fs;
+pub mod io;
+pub mod net;
 pub mod pool;
 pub mod runtime;
+pub mod signal;
 pub mod task;
 pub mod time;
 

@@ -3,6 +3,8 @@
 
 #[path = "../examples/tour/contexts.rs"]
 mod contexts;
+#[path = "../examples/tour/io.rs"]
+mod io;
 #[path = "../examples/tour/task_core.rs"]
 mod task_core;
 
@@ -29,4 +31,9 @@ mod cancellation;
 #[test]
 fn cancellation_section_runs() {
     cancellation::run();
+}
+
+#[test]
+fn io_section_runs() {
+    io::run();
 }

@@ -6,6 +6,7 @@
 
 mod cancellation;
 mod contexts;
+mod io;
 mod task_core;
 
 fn section(title: &str) {
@@ -41,6 +42,8 @@ fn main() {
     cancellation::run();
     section("10. Contexts: a UI thread, configure_await, and waits that cannot deadlock");
     contexts::run();
+    section("11. Async I/O keeps no thread waiting");
+    io::run();
 
     println!();
     println!("End of the tour.");

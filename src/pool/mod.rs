@@ -3,6 +3,8 @@
 //!
 #![doc = include_str!("README.md")]
 
+mod blocking;
+pub(crate) mod driver;
 mod hill_climbing;
 mod idle;
 mod inject;
@@ -15,6 +17,7 @@ mod worker;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub(crate) use blocking::blocking_section;
 pub use hill_climbing::{Decision, HillClimbing, HillClimbingSettings, Transition};
 pub use settings::PoolSettings;
 pub use thread_pool::ThreadPool;
@@ -61,6 +64,9 @@ pub(crate) struct Shared {
     pub(crate) completed_items: AtomicU64,
     /// An id for diagnostics.
     pub(crate) id: u64,
+    /// The I/O driver parked workers sleep in (`driver.rs`), set before the
+    /// workers start.
+    driver: std::sync::OnceLock<Arc<dyn driver::ParkDriver>>,
 }
 
 static NEXT_POOL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -90,8 +96,22 @@ impl Shared {
             workers_exited: Condvar::new(),
             completed_items: AtomicU64::new(0),
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            driver: std::sync::OnceLock::new(),
         });
         (shared, cores)
+    }
+
+    /// Lets parked workers sleep in `driver` (call before `start`).
+    pub(crate) fn set_driver(&self, driver: Arc<dyn driver::ParkDriver>) {
+        for r in self.remotes.iter() {
+            r.parker.set_driver(driver.clone());
+        }
+        let _ = self.driver.set(driver);
+    }
+
+    /// The I/O driver, if the runtime has one.
+    pub(crate) fn driver(&self) -> Option<&Arc<dyn driver::ParkDriver>> {
+        self.driver.get()
     }
 
     pub(crate) fn num_workers(&self) -> usize {
@@ -161,6 +181,9 @@ impl Shared {
         }
         for r in self.remotes.iter() {
             r.parker.unpark();
+        }
+        if let Some(d) = self.driver() {
+            d.shutdown();
         }
         let mut live = self.live_workers.lock().unwrap_or_else(|p| p.into_inner());
         while *live > 0 {

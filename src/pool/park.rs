@@ -2,19 +2,26 @@
 //! comes first makes the next `park` return at once (a token, as
 //! `std::thread::park`).
 
+use super::driver::ParkDriver;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Condvar, Mutex};
+use std::sync::Arc;
 #[cfg(not(loom))]
 use std::time::Duration;
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
 const NOTIFIED: usize = 2;
+/// Sleeping in the I/O driver (see `driver.rs`): `unpark` wakes the driver.
+const PARKED_DRIVER: usize = 3;
 
 pub(crate) struct Parker {
     state: AtomicUsize,
     lock: Mutex<()>,
     cvar: Condvar,
+    /// The I/O driver this worker may sleep in (set once, before the
+    /// worker starts).
+    driver: std::sync::OnceLock<Arc<dyn ParkDriver>>,
 }
 
 impl Parker {
@@ -23,11 +30,62 @@ impl Parker {
             state: AtomicUsize::new(EMPTY),
             lock: Mutex::new(()),
             cvar: Condvar::new(),
+            driver: std::sync::OnceLock::new(),
         }
     }
 
-    /// Sleeps until unparked (consuming a pending token at once).
+    /// Lets this worker sleep in `driver` (see `driver.rs`).
+    pub(crate) fn set_driver(&self, driver: Arc<dyn ParkDriver>) {
+        let _ = self.driver.set(driver);
+    }
+
+    /// Sleeps until unparked (consuming a pending token at once): in the
+    /// I/O driver if there is one and no other thread holds it, else on the
+    /// condvar. After a driver sleep it may also return because events
+    /// queued work on this worker.
     pub(crate) fn park(&self) {
+        match self.driver.get() {
+            Some(d) => self.park_driver(&**d),
+            None => self.park_condvar(),
+        }
+    }
+
+    fn park_driver(&self, driver: &dyn ParkDriver) {
+        // Announce the driver sleep first, so an unpark from now on goes
+        // through `driver.wake()` (an early wake makes the sleep return).
+        match self
+            .state
+            .compare_exchange(EMPTY, PARKED_DRIVER, SeqCst, SeqCst)
+        {
+            Ok(_) => {}
+            Err(NOTIFIED) => {
+                self.state.store(EMPTY, SeqCst);
+                return;
+            }
+            Err(actual) => unreachable!("inconsistent park state {actual}"),
+        }
+        // Woken by events or by an unpark: awake either way (an unpark
+        // from here on leaves a token instead of waking the driver).
+        if driver.try_park(&mut || {
+            self.state.swap(EMPTY, SeqCst);
+        }) {
+            return;
+        }
+        // Another thread drives: sleep on the condvar instead.
+        if self
+            .state
+            .compare_exchange(PARKED_DRIVER, EMPTY, SeqCst, SeqCst)
+            .is_err()
+        {
+            // Unparked meanwhile (its driver wake reached the holder: a
+            // harmless spurious wake-up there).
+            self.state.store(EMPTY, SeqCst);
+            return;
+        }
+        self.park_condvar();
+    }
+
+    fn park_condvar(&self) {
         if self
             .state
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
@@ -90,6 +148,12 @@ impl Parker {
     pub(crate) fn unpark(&self) {
         match self.state.swap(NOTIFIED, SeqCst) {
             EMPTY | NOTIFIED => return,
+            PARKED_DRIVER => {
+                if let Some(d) = self.driver.get() {
+                    d.wake();
+                }
+                return;
+            }
             PARKED => {}
             actual => unreachable!("inconsistent park state {actual}"),
         }

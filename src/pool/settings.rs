@@ -24,6 +24,10 @@ pub struct PoolSettings {
     /// spills to the back of the local queue, so two tasks waking each other
     /// cannot starve the rest. Default 3 (Tokio's value).
     pub max_lifo_polls: u32,
+    /// A busy worker polls the I/O driver (without sleeping) once every
+    /// this many tasks, so readiness is seen even when no worker parks.
+    /// Default 61 (Tokio's `event_interval`).
+    pub event_interval: u32,
     /// Stack size of pool threads, in bytes. Default 2 MiB (Rust's default
     /// for spawned threads).
     pub stack_size: usize,
@@ -41,6 +45,7 @@ impl Default for PoolSettings {
             global_queue_interval: 61,
             lifo_slot: true,
             max_lifo_polls: 3,
+            event_interval: 61,
             stack_size: 2 * 1024 * 1024,
             thread_name: "tasklane-worker".to_owned(),
             shutdown_timeout: Duration::from_secs(1),

@@ -135,9 +135,17 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
 
 fn worker_loop(ctx: &WorkerContext) {
     let shared = &ctx.shared;
+    let mut ran = 0u32;
     while !shared.is_shutdown() {
         if let Some(task) = next_task(ctx).or_else(|| steal_work(ctx)) {
             run_task(ctx, task);
+            // A busy worker still looks at I/O now and then (driver.rs, 3).
+            ran = ran.wrapping_add(1);
+            if ran % shared.settings.event_interval == 0 {
+                if let Some(d) = shared.driver() {
+                    d.try_poll();
+                }
+            }
             continue;
         }
         park(ctx);
@@ -278,6 +286,14 @@ fn park(ctx: &WorkerContext) {
         if shared.idle.was_notified(index) {
             // A notifier counted us as searching.
             core_mut(ctx, |core| core.is_searching = true);
+            return;
+        }
+        // Sleeping in the I/O driver may have queued woken tasks here.
+        if core_mut(ctx, |core| core.lifo.is_some() || core.local.len() > 0) {
+            let still_parked = shared.idle.remove_sleeper(index);
+            // Not still parked: a notifier took us out and counted us as
+            // searching meanwhile.
+            core_mut(ctx, |core| core.is_searching = !still_parked);
             return;
         }
     }

@@ -55,6 +55,7 @@ impl Builder {
     /// Starts the runtime's threads.
     pub fn build(self) -> std::io::Result<Runtime> {
         let (shared, cores) = Shared::new(self.settings);
+        shared.set_driver(crate::io::reactor::Reactor::new()?);
         shared.start(cores)?;
         Ok(Runtime {
             handle: Handle::from_shared(shared),

@@ -8,6 +8,7 @@
 
 mod contexts;
 mod harness;
+mod io;
 mod time;
 
 use harness::{Opts, Row};
@@ -16,7 +17,11 @@ use harness::{Opts, Row};
 type Suite = fn(&Opts) -> Vec<Row>;
 
 /// The suites, by name.
-const SUITES: &[(&str, Suite)] = &[("contexts", contexts::run), ("time", time::run)];
+const SUITES: &[(&str, Suite)] = &[
+    ("contexts", contexts::run),
+    ("io", io::run),
+    ("time", time::run),
+];
 
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();

@@ -1,0 +1,118 @@
+//! Who drives the reactor: the runtime's parked workers, through the pool's
+//! `ParkDriver` hook. The worker that parks first takes the driver and
+//! sleeps in `epoll_wait`; the tasks its events wake go to its own queue.
+//! Busy workers poll without sleeping every `event_interval` tasks. The
+//! README gives the measurements behind this choice.
+
+use super::{Reactor, ReactorSettings, Slab, WAKE_TOKEN};
+use crate::loom::sync::Mutex;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
+use crate::pool::driver::ParkDriver;
+use std::any::Any;
+use std::io;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+/// What the worker holding the driver uses.
+pub(crate) struct DriverState {
+    poll: mio::Poll,
+    events: mio::Events,
+    wake: Vec<Waker>,
+}
+
+impl Reactor {
+    /// A reactor with its own epoll instance.
+    pub(crate) fn new() -> io::Result<Arc<Reactor>> {
+        let settings = ReactorSettings::default();
+        let poll = mio::Poll::new()?;
+        let registry = poll.registry().try_clone()?;
+        let waker = mio::Waker::new(poll.registry(), WAKE_TOKEN)?;
+        Ok(Arc::new(Reactor {
+            registry,
+            slab: Mutex::new(Slab::default()),
+            driver: std::sync::Mutex::new(DriverState {
+                poll,
+                events: mio::Events::with_capacity(settings.events_per_turn),
+                wake: Vec::with_capacity(settings.events_per_turn),
+            }),
+            waker,
+            stopped: AtomicBool::new(false),
+        }))
+    }
+
+    /// One turn, if the driver is free: wait up to `timeout` for events,
+    /// publish them, release the driver (so another worker can take it),
+    /// call `awake`, then wake the waiters. False if another thread holds
+    /// the driver.
+    fn turn(&self, timeout: Option<Duration>, awake: &mut dyn FnMut()) -> bool {
+        let Ok(mut guard) = self.driver.try_lock() else {
+            return false;
+        };
+        let st = &mut *guard;
+        match st.poll.poll(&mut st.events, timeout) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                // epoll_wait fails only on a broken epoll fd: nothing can be
+                // waited for any more, so end every wait with an error.
+                tracing::error!(error = %e, "tasklane reactor: epoll_wait failed; stopping I/O");
+                drop(guard);
+                awake();
+                self.stop();
+                return true;
+            }
+        }
+        self.dispatch(&st.events, &mut st.wake);
+        let mut wake = std::mem::take(&mut st.wake);
+        drop(guard);
+        awake();
+        wake_all(&mut wake);
+        // Hand the (now empty) buffer back, unless another turn started.
+        if let Ok(mut g) = self.driver.try_lock() {
+            if g.wake.capacity() < wake.capacity() {
+                g.wake = wake;
+            }
+        }
+        true
+    }
+}
+
+impl ParkDriver for Reactor {
+    fn try_park(&self, awake: &mut dyn FnMut()) -> bool {
+        if self.stopped.load(Ordering::Acquire) {
+            return false;
+        }
+        self.turn(None, awake)
+    }
+
+    fn try_poll(&self) {
+        self.turn(Some(Duration::ZERO), &mut || {});
+    }
+
+    fn wake(&self) {
+        if let Err(e) = self.waker.wake() {
+            tracing::error!(error = %e, "tasklane reactor: could not wake the driver");
+        }
+    }
+
+    fn shutdown(&self) {
+        self.stop();
+        self.wake();
+    }
+
+    fn as_any_arc(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// Wakes every collected waker. A panicking waker (user code) is logged and
+/// skipped: it must not take the worker, and every other socket, down.
+pub(super) fn wake_all(wake: &mut Vec<Waker>) {
+    for w in wake.drain(..) {
+        if catch_unwind(AssertUnwindSafe(|| w.wake())).is_err() {
+            tracing::error!("tasklane reactor: a waker panicked; continuing");
+        }
+    }
+}

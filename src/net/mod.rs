@@ -1,0 +1,19 @@
+//! Sockets over the reactor: TCP and UDP whose operations wait on epoll
+//! readiness, never on a thread.
+//!
+//! Every waiting operation is a future built on one internal operation type,
+//! so dropping it is a clean cancellation: nothing was read, accepted or
+//! received, and the socket stays usable.
+//!
+//! C#: `System.Net.Sockets` over `SocketAsyncEngine` (epoll on Linux).
+
+mod addr;
+#[cfg(feature = "hyper")]
+pub mod hyper_rt;
+pub(crate) mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
+mod udp;
+
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream};
+pub use udp::UdpSocket;

@@ -1,0 +1,92 @@
+//! `TcpListener`: accepts connections without a thread waiting in `accept`.
+
+use super::stream::TcpStream;
+use crate::io::op::Op;
+use crate::io::poll_evented::PollEvented;
+use crate::io::reactor::{Interest, Slot};
+use crate::net::addr::resolve;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::task::{Context, Poll, ready};
+
+/// A TCP socket listening for connections. Any number of tasks may
+/// `accept` on it at once.
+///
+/// ```
+/// use tasklane::net::TcpListener;
+///
+/// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+/// assert!(listener.local_addr().unwrap().port() != 0);
+/// ```
+///
+/// C#: `System.Net.Sockets.TcpListener` (and a listening `Socket`).
+pub struct TcpListener {
+    io: PollEvented<mio::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds to `addr` and starts listening (backlog 1024, `SO_REUSEADDR`
+    /// on), trying each resolved address in turn. Port 0 picks a free port;
+    /// read it back with [`local_addr`](Self::local_addr).
+    ///
+    /// C#: `new TcpListener(endpoint)` + `Start()`.
+    pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
+        let mut last = None;
+        for a in resolve(addr)? {
+            match mio::net::TcpListener::bind(a) {
+                Ok(l) => {
+                    return Ok(TcpListener {
+                        io: PollEvented::new(l)?,
+                    });
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "TcpListener::bind: the address resolved to nothing",
+            )
+        }))
+    }
+
+    /// Wraps a bound, listening std listener (switching it to non-blocking
+    /// mode).
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        Ok(TcpListener {
+            io: PollEvented::new(mio::net::TcpListener::from_std(listener))?,
+        })
+    }
+
+    /// The address it listens on. C#: `TcpListener.LocalEndpoint`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.io().local_addr()
+    }
+
+    /// Waits for the next connection. Dropping the future before it
+    /// completes accepts nothing: the connection stays queued for the next
+    /// `accept`. C#: `TcpListener.AcceptSocketAsync` / `Socket.AcceptAsync`.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        let (s, addr) = Op::shared(&self.io, Interest::Read, |l| l.accept()).await?;
+        Ok((TcpStream::from_mio(s)?, addr))
+    }
+
+    /// Polls for a connection (for hand-written futures and servers that
+    /// accept from one task).
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let (s, addr) = ready!(
+            self.io
+                .poll_io(cx, Interest::Read, &mut Slot::Reader, |l| l.accept())
+        )?;
+        Poll::Ready(TcpStream::from_mio(s).map(|s| (s, addr)))
+    }
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local", &self.local_addr().ok())
+            .finish()
+    }
+}

@@ -1,0 +1,113 @@
+//! The hook that lets a parked worker sleep in the I/O reactor instead of
+//! on its condvar (Tokio's design): the worker that parks first takes the
+//! driver and blocks in `epoll_wait`; readiness then wakes tasks straight
+//! into that worker's own queue, with no thread hop. The reactor implements
+//! this trait; the pool only calls it in three places:
+//!
+//! 1. [`Parker::park_with`](super::park::Parker::park_with): try to sleep in
+//!    the driver, else on the condvar;
+//! 2. `Parker::unpark`: a worker sleeping in the driver is woken through
+//!    [`ParkDriver::wake`];
+//! 3. the worker loop polls the driver without sleeping every
+//!    `PoolSettings::event_interval` tasks, so busy workers still see I/O.
+//!
+//! `io/reactor/README.md` has the measurements behind this choice.
+
+use std::any::Any;
+
+/// An event source a parked worker can sleep in.
+pub(crate) trait ParkDriver: Send + Sync + 'static {
+    /// Takes the driver if no other thread holds it, and sleeps in it until
+    /// an event or [`wake`](Self::wake); returns false at once if another
+    /// thread holds it (the caller sleeps on its condvar instead). Calls
+    /// `awake` once the sleep is over and before waking the tasks the events
+    /// were for, so those wakes see a worker that is awake (and do not write
+    /// the eventfd to wake it).
+    fn try_park(&self, awake: &mut dyn FnMut()) -> bool;
+
+    /// Takes the driver if free and handles what is ready, without sleeping.
+    fn try_poll(&self);
+
+    /// Wakes the thread sleeping in [`try_park`](Self::try_park) (or makes
+    /// its next sleep return at once).
+    fn wake(&self);
+
+    /// The runtime shut down: end every wait on the driver.
+    fn shutdown(&self);
+
+    /// For the driver's owner (the runtime) to find its concrete type.
+    fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync>;
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! The parker's driver handshake: an unpark is never lost, whether the
+    //! worker sleeps in the driver, finds it held and falls back to the
+    //! condvar, or is between the two.
+
+    use super::ParkDriver;
+    use crate::loom::sync::Arc;
+    use crate::loom::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    use crate::pool::park::Parker;
+    use std::any::Any;
+
+    /// A driver whose "epoll_wait" is a loom `Notify` (a wake before the
+    /// wait is kept, like an eventfd write).
+    struct FakeDriver {
+        held: AtomicBool,
+        eventfd: loom::sync::Notify,
+    }
+
+    impl ParkDriver for FakeDriver {
+        fn try_park(&self, awake: &mut dyn FnMut()) -> bool {
+            if self.held.swap(true, SeqCst) {
+                return false;
+            }
+            self.eventfd.wait();
+            self.held.store(false, SeqCst);
+            awake();
+            true
+        }
+        fn try_poll(&self) {}
+        fn wake(&self) {
+            self.eventfd.notify();
+        }
+        fn shutdown(&self) {}
+        fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync> {
+            self
+        }
+    }
+
+    fn driver(held: bool) -> std::sync::Arc<FakeDriver> {
+        std::sync::Arc::new(FakeDriver {
+            held: AtomicBool::new(held),
+            eventfd: loom::sync::Notify::new(),
+        })
+    }
+
+    #[test]
+    fn unpark_reaches_a_worker_sleeping_in_the_driver() {
+        loom::model(|| {
+            let parker = Arc::new(Parker::new());
+            parker.set_driver(driver(false));
+            let p = parker.clone();
+            let waker = loom::thread::spawn(move || p.unpark());
+            parker.park();
+            waker.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn unpark_reaches_a_worker_that_fell_back_to_the_condvar() {
+        loom::model(|| {
+            // Another thread holds the driver: the worker must sleep on its
+            // condvar, and the unpark must still find it.
+            let parker = Arc::new(Parker::new());
+            parker.set_driver(driver(true));
+            let p = parker.clone();
+            let waker = loom::thread::spawn(move || p.unpark());
+            parker.park();
+            waker.join().unwrap();
+        });
+    }
+}

@@ -1,0 +1,87 @@
+//! Helpers the network tests share: a private runtime, leak checks, a
+//! watchdog so no test can hang.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+use tasklane::Runtime;
+
+/// Generous: the machine is shared and noisy.
+pub const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Open file descriptors of this process.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+}
+
+/// A private 2-worker runtime.
+pub fn runtime() -> Runtime {
+    Runtime::builder()
+        .worker_threads(2)
+        .build()
+        .expect("runtime")
+}
+
+/// Runs `f` on a thread and fails the test if it takes longer than
+/// `DEADLINE` (instead of hanging the test binary).
+pub fn with_deadline<T: Send + 'static>(name: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let v = f();
+        let _ = tx.send(());
+        v
+    });
+    match rx.recv_timeout(DEADLINE) {
+        Ok(()) => handle.join().expect("test body panicked"),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => match handle.join() {
+            Ok(v) => v,
+            Err(p) => std::panic::resume_unwind(p),
+        },
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{name}: did not finish within {DEADLINE:?}")
+        }
+    }
+}
+
+/// Waits until `cond` holds or the deadline passes; true if it held.
+pub fn eventually(mut cond: impl FnMut() -> bool) -> bool {
+    let end = Instant::now() + DEADLINE;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond()
+}
+
+/// Fails unless the runtime's tasks and the process's fds come back to
+/// where they were (other tests in this binary run in parallel and open
+/// fds too, so fds are checked with a margin of what they may hold).
+pub fn assert_no_leaks(rt: &Runtime, fds_before: usize, what: &str) {
+    let h = rt.handle().clone();
+    assert!(
+        eventually(|| h.live_task_count() == 0),
+        "{what}: {} tasks still live",
+        h.live_task_count()
+    );
+    assert!(
+        eventually(|| open_fds() <= fds_before),
+        "{what}: fds {} > {} before",
+        open_fds(),
+        fds_before
+    );
+}
+
+/// Starts the process's default runtime (its reactor's epoll fd, epoll
+/// clone and eventfd stay open for the process's lifetime) before a leak
+/// baseline is taken: another test in the binary may start it at any time.
+pub fn start_default_runtime() {
+    drop(tasklane::net::UdpSocket::bind("127.0.0.1:0").expect("bind"));
+}
+
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Tests that count fds run one at a time within a test binary.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|p| p.into_inner())
+}
