@@ -38,7 +38,7 @@ const STEPS: &[Step] = &[
     Step {
         name: "test",
         what: "unit, integration and doc tests",
-        args: &["test", "--workspace"],
+        args: &["test", "--workspace", "--all-features"],
         env: &[],
     },
     Step {
@@ -57,7 +57,7 @@ const STEPS: &[Step] = &[
     Step {
         name: "doc",
         what: "documentation, warnings as errors",
-        args: &["doc", "--workspace", "--no-deps"],
+        args: &["doc", "--workspace", "--no-deps", "--all-features"],
         env: &[("RUSTDOCFLAGS", "-D warnings")],
     },
 ];
