@@ -7,11 +7,12 @@
 //! cost ÷ peer cost, below 1.0 when tasklane is ahead.
 
 mod harness;
+mod scheduler;
 
 use harness::{Opts, Row};
 
 /// The suites, by name.
-const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[];
+const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[("scheduler", scheduler::run)];
 
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
