@@ -3,7 +3,7 @@
 //! The protocol and its proof are in `pool/README.md`.
 
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire};
+use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::SeqCst, fence};
 
 /// Bits of `state` below this count searching workers; above, unparked ones.
 const UNPARK_SHIFT: usize = 16;
@@ -40,11 +40,12 @@ impl Idle {
     /// worker is counted as unparked and searching before this returns, so
     /// concurrent notifiers do not wake a second one.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        // A read-modify-write, not a load: it reads the latest state, and it
-        // orders the caller's queue push before that read against a parking
-        // worker's own read-modify-write (README, "no lost wake-up").
-        let s = self.state.fetch_add(0, AcqRel);
-        if !self.should_wake(s) {
+        // Orders the caller's queue push before the state read, against the
+        // parking worker's fence (README, "no lost wake-up"). A fence, not a
+        // read-modify-write of `state`: the state's cache line stays shared
+        // between busy workers instead of moving at every push.
+        fence(SeqCst);
+        if !self.should_wake(self.state.load(Acquire)) {
             return None;
         }
         let mut sleepers = crate::loom::lock(&self.sleepers);
@@ -85,14 +86,17 @@ impl Idle {
     }
 
     /// A worker is about to park. True if it was the last searcher: the
-    /// caller must then re-check every queue before sleeping (this
-    /// read-modify-write is the parking side of "no lost wake-up").
+    /// caller must then re-check every queue before sleeping.
     pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) -> bool {
         let mut sleepers = crate::loom::lock(&self.sleepers);
         let dec = (1 << UNPARK_SHIFT) + usize::from(is_searching);
         let prev = self.state.fetch_sub(dec, AcqRel);
         debug_assert!(num_unparked(prev) > 0);
         sleepers.push(index);
+        drop(sleepers);
+        // Orders this state change before the caller's re-check of the
+        // queues, against the notifier's fence (README, "no lost wake-up").
+        fence(SeqCst);
         is_searching && num_searching(prev) == 1
     }
 
