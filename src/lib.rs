@@ -34,3 +34,4 @@ pub use task::{
     AggregateError, CanceledError, ContinuationOptions, InvalidOperationError, Task,
     TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus, yield_now,
 };
+pub use task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};

@@ -30,6 +30,14 @@ use std::mem::MaybeUninit;
 /// The most tasks one `pop_batch` returns (the first plus this many).
 pub(crate) const MAX_BATCH: usize = 32;
 
+/// How often a consumer that finds the head position still being written
+/// spins before it reports the queue empty (the producer notifies a worker
+/// once it publishes, so giving up is safe, only slower).
+#[cfg(not(loom))]
+const IN_FLIGHT_SPINS: u32 = 64;
+#[cfg(loom)]
+const IN_FLIGHT_SPINS: u32 = 1;
+
 /// Set in `tail` by `close`: no position can be claimed any more.
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -159,32 +167,49 @@ impl Inject {
 
     /// Pops one task.
     pub(crate) fn pop(&self) -> Option<Notified> {
-        if let Some((pos, _)) = self.claim_ring(1) {
-            return Some(Notified(self.take_slot(pos)));
-        }
-        if self.spilled.load(Acquire) == 0 {
-            return None;
-        }
-        let mut q = crate::loom::lock(&self.overflow);
-        let task = q.pop_front();
-        self.spilled.store(q.len(), Release);
-        task.map(Notified)
+        self.pop_batch(1, |_| {})
     }
 
     /// Pops up to `max` tasks (at most `MAX_BATCH + 1`): the first is
     /// returned, the rest handed to `rest` in queue order.
     pub(crate) fn pop_batch(&self, max: usize, mut rest: impl FnMut(Notified)) -> Option<Notified> {
         let max = max.clamp(1, MAX_BATCH + 1);
-        if let Some((first, n)) = self.claim_ring(max) {
-            let first_task = self.take_slot(first);
-            for pos in first + 1..first + n {
-                rest(Notified(self.take_slot(pos)));
+        let mut spins = 0;
+        loop {
+            match self.claim_ring(max) {
+                Claim::Got(first, n) => {
+                    let first_task = self.take_slot(first);
+                    for pos in first + 1..first + n {
+                        rest(Notified(self.take_slot(pos)));
+                    }
+                    return Some(Notified(first_task));
+                }
+                Claim::InFlight if spins < IN_FLIGHT_SPINS => {
+                    // A producer is between its claim and its publish, a
+                    // few instructions: wait for it rather than report an
+                    // empty queue and send the caller to park.
+                    spins += 1;
+                    crate::loom::spin_loop();
+                    continue;
+                }
+                Claim::InFlight => return None,
+                Claim::Empty => {}
             }
-            return Some(Notified(first_task));
+            if self.spilled.load(Acquire) == 0 {
+                return None;
+            }
+            // The overflow holds only tasks pushed after the ring's, so it is
+            // taken only once the ring is empty. The check comes after
+            // `spilled` was read: that read acquires the spilling producer's
+            // earlier ring pushes, so `tail` below counts them.
+            let tail = self.tail.0.load(Acquire) & !CLOSED;
+            if self.head.0.load(Acquire) == tail {
+                return self.pop_overflow(max, rest);
+            }
         }
-        if self.spilled.load(Acquire) == 0 {
-            return None;
-        }
+    }
+
+    fn pop_overflow(&self, max: usize, mut rest: impl FnMut(Notified)) -> Option<Notified> {
         let mut batch: [Option<RawTask>; MAX_BATCH] = [None; MAX_BATCH];
         let first = {
             let mut q = crate::loom::lock(&self.overflow);
@@ -199,9 +224,8 @@ impl Inject {
         Some(Notified(first))
     }
 
-    /// Claims up to `max` ready positions from `head`; returns the first and
-    /// how many.
-    fn claim_ring(&self, max: usize) -> Option<(usize, usize)> {
+    /// Claims up to `max` ready positions from `head`.
+    fn claim_ring(&self, max: usize) -> Claim {
         let mut head = self.head.0.load(Relaxed);
         loop {
             let mut n = 0;
@@ -213,7 +237,16 @@ impl Inject {
                 n += 1;
             }
             if n == 0 {
-                return None;
+                // Nothing ready at `head`: either the ring is empty, or a
+                // producer claimed `head` and is still writing it (its
+                // notify follows; the overflow waits behind it).
+                let tail = self.tail.0.load(Acquire) & !CLOSED;
+                let now = self.head.0.load(Relaxed);
+                if now != head {
+                    head = now;
+                    continue;
+                }
+                return if tail > head { Claim::InFlight } else { Claim::Empty };
             }
             // Claims [head, head + n): every slot in it was seen published,
             // and a CAS that succeeds proves no other consumer took any.
@@ -222,7 +255,7 @@ impl Inject {
                 .0
                 .compare_exchange_weak(head, head + n, Relaxed, Relaxed)
             {
-                Ok(_) => return Some((head, n)),
+                Ok(_) => return Claim::Got(head, n),
                 Err(actual) => head = actual,
             }
         }
@@ -263,6 +296,16 @@ impl Inject {
         };
         spilled.into_iter().for_each(|t| drop(Notified(t)));
     }
+}
+
+/// What `claim_ring` found.
+enum Claim {
+    /// Positions `[first, first + n)` are the caller's.
+    Got(usize, usize),
+    /// The position at `head` is claimed by a producer still writing it.
+    InFlight,
+    /// Every claimed position was consumed: the ring is empty.
+    Empty,
 }
 
 /// What `push_ring` did.

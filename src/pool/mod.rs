@@ -2,6 +2,9 @@
 //! queue, and workers that park without losing wake-ups or waking a herd.
 //!
 #![doc = include_str!("README.md")]
+// The README links the private items it describes, so `cargo doc` fails
+// when one is renamed; they are not shown in the public docs.
+#![allow(rustdoc::private_intra_doc_links)]
 
 mod idle;
 mod inject;
@@ -143,6 +146,29 @@ impl Shared {
             .iter()
             .map(|r| r.polls.0.load(std::sync::atomic::Ordering::Relaxed))
             .sum()
+    }
+
+    /// Worker `index` found no work anywhere: parks it until a notifier
+    /// picks it (true: it now counts as searching) or the pool shuts down
+    /// (false). `was_searching` says whether it counted as a searcher.
+    pub(crate) fn park_worker(&self, index: usize, was_searching: bool) -> bool {
+        if self.idle.transition_worker_to_parked(index, was_searching) && self.has_queued_work() {
+            // We were the last searcher and work arrived meanwhile: make sure
+            // a worker (maybe this one) wakes for it.
+            self.notify_parked();
+        }
+        loop {
+            if self.is_shutdown() {
+                self.idle.remove_sleeper(index);
+                return false;
+            }
+            self.remotes[index].parker.park();
+            if self.idle.was_notified(index) {
+                return true;
+            }
+            // A wake-up with us still listed as parked: shutdown, or a token
+            // left by an earlier unpark. Sleep again unless shutting down.
+        }
     }
 
     /// Starts the worker threads.

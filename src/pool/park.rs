@@ -4,8 +4,6 @@
 
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Condvar, Mutex};
-#[cfg(not(loom))]
-use std::time::Duration;
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
@@ -39,8 +37,14 @@ impl Parker {
         match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                // Unparked between the two checks: consume the token.
-                self.state.store(EMPTY, SeqCst);
+                // Unparked between the two checks: consume the token. A
+                // swap, not a store: it reads the latest unpark, so what
+                // that unparker wrote before unparking (a shutdown flag) is
+                // visible after we return. A store could consume a second
+                // unpark without synchronizing with it (found by loom:
+                // `parking_two_workers_loses_no_wakeup`).
+                let token = self.state.swap(EMPTY, SeqCst);
+                debug_assert_eq!(token, NOTIFIED);
                 return;
             }
             Err(actual) => unreachable!("inconsistent park state {actual}"),
@@ -56,34 +60,6 @@ impl Parker {
             }
             // Spurious wakeup: sleep again.
         }
-    }
-
-    /// Sleeps until unparked or `timeout` passes. True if unparked.
-    #[cfg(not(loom))]
-    pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
-        if self
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-            .is_ok()
-        {
-            return true;
-        }
-        let guard = crate::loom::lock(&self.lock);
-        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
-            Ok(_) => {}
-            Err(NOTIFIED) => {
-                self.state.store(EMPTY, SeqCst);
-                return true;
-            }
-            Err(actual) => unreachable!("inconsistent park state {actual}"),
-        }
-        let (_guard, _) = self
-            .cvar
-            .wait_timeout(guard, timeout)
-            .unwrap_or_else(|p| p.into_inner());
-        // Whatever woke us, leave the parked state; a token that arrived
-        // counts as an unpark.
-        self.state.swap(EMPTY, SeqCst) == NOTIFIED
     }
 
     /// Wakes the parked thread, or leaves a token for its next park.

@@ -184,7 +184,7 @@ fn core_mut<R>(ctx: &WorkerContext, f: impl FnOnce(&mut Core) -> R) -> R {
 /// the global queue first once per fairness interval (so work queued from
 /// outside waits at most about `global_queue_latency` behind busy local
 /// work).
-fn next_task(ctx: &WorkerContext) -> Option<Notified> {
+pub(super) fn next_task(ctx: &WorkerContext) -> Option<Notified> {
     let shared = &*ctx.shared;
     core_mut(ctx, |core| {
         core.window.ticks += 1;
@@ -241,7 +241,7 @@ fn take_from_global(shared: &Shared, core: &mut Core) -> Option<Notified> {
 }
 
 /// Steals half the queue of a random victim, then tries the global queue.
-fn steal_work(ctx: &WorkerContext) -> Option<Notified> {
+pub(super) fn steal_work(ctx: &WorkerContext) -> Option<Notified> {
     let shared = &*ctx.shared;
     let found = core_mut(ctx, |core| {
         if !core.is_searching {
@@ -307,33 +307,15 @@ fn run_task(ctx: &WorkerContext, task: Notified) {
 
 fn park(ctx: &WorkerContext) {
     let shared = &*ctx.shared;
-    let (index, was_searching) =
-        core_mut(ctx, |core| (core.index, std::mem::replace(&mut core.is_searching, false)));
-    if shared.idle.transition_worker_to_parked(index, was_searching) && shared.has_queued_work() {
-        // We were the last searcher and work arrived meanwhile: make sure a
-        // worker (maybe this one) wakes for it.
-        shared.notify_parked();
-    }
-    loop {
-        if shared.is_shutdown() {
-            shared.idle.remove_sleeper(index);
-            return;
-        }
-        shared.remotes[index].parker.park();
-        if shared.is_shutdown() {
-            shared.idle.remove_sleeper(index);
-            return;
-        }
-        if shared.idle.was_notified(index) {
-            // A notifier counted us as searching. Time asleep is not work:
-            // start a fresh fairness window.
-            core_mut(ctx, |core| {
-                core.is_searching = true;
-                core.window.start = Instant::now();
-                core.window.ticks = 0;
-            });
-            return;
-        }
+    let was_searching = core_mut(ctx, |core| std::mem::replace(&mut core.is_searching, false));
+    if shared.park_worker(ctx.index, was_searching) {
+        // A notifier counted us as searching. Time asleep is not work:
+        // start a fresh fairness window.
+        core_mut(ctx, |core| {
+            core.is_searching = true;
+            core.window.start = Instant::now();
+            core.window.ticks = 0;
+        });
     }
 }
 

@@ -257,6 +257,25 @@ impl<T> Task<T> {
     }
 }
 
+impl<T> Task<T> {
+    /// The outcome of a completed task as `.await` gives it (the first
+    /// error), moving the value out when this is the last handle and
+    /// cloning it with `clone` otherwise (for holders such as `ValueTask`
+    /// that know `T: Clone` without the type saying so).
+    pub(crate) fn into_first_outcome(self, clone: fn(&T) -> T) -> Result<T, TaskError> {
+        if self.header().handles.load(Ordering::Acquire) != 1 {
+            return match self.outcome().expect("into_first_outcome after completion") {
+                Ok(v) => Ok(clone(v)),
+                Err(agg) => Err(agg.first().clone()),
+            };
+        }
+        self.take_output().map_err(|e| match e {
+            Taken::Failed(agg) => agg.first().clone(),
+            Taken::Shared(e) => e,
+        })
+    }
+}
+
 enum Taken {
     Failed(AggregateError),
     Shared(TaskError),

@@ -23,6 +23,7 @@ pub(crate) mod schedule;
 pub(crate) mod spawn;
 pub(crate) mod state;
 mod status;
+mod value_task;
 mod yield_now;
 
 #[cfg(all(test, loom))]
@@ -38,6 +39,7 @@ pub use error::{
 pub use handle::{Completion, IntoOutput, Task};
 pub use options::{ContinuationOptions, TaskCreationOptions};
 pub use status::TaskStatus;
+pub use value_task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};
 pub use yield_now::{YieldNow, yield_now};
 
 pub(crate) use body::{AsyncBody, ClosureBody, OutcomeBody, TryAsyncBody, work_error};
