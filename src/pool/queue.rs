@@ -100,18 +100,13 @@ impl Inner {
 }
 
 impl Local {
-    /// Tasks in the queue now (approximate while thieves run).
-    pub(crate) fn len(&self) -> usize {
-        let (_, real) = unpack(self.inner.head.load(Acquire));
-        let tail = self.inner.tail.load(Acquire);
-        tail.wrapping_sub(real) as usize
-    }
-
-    /// True if there is room for one more task without overflowing.
-    pub(crate) fn has_room(&self) -> bool {
+    /// Slots free now; thieves only ever free more, so this many pushes
+    /// cannot overflow.
+    pub(crate) fn remaining_slots(&self) -> usize {
         let (steal, _) = unpack(self.inner.head.load(Acquire));
-        let tail = self.inner.tail.load(Acquire);
-        (tail.wrapping_sub(steal) as usize) < CAPACITY
+        // Only the owner writes `tail`.
+        let tail = self.inner.tail.load(Relaxed);
+        CAPACITY - tail.wrapping_sub(steal) as usize
     }
 
     /// Pushes a task at the back; a full ring moves half of itself (and this

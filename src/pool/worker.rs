@@ -191,7 +191,7 @@ pub(super) fn next_task(ctx: &WorkerContext) -> Option<Notified> {
         core.until_global -= 1;
         if core.until_global == 0 {
             global_check_done(core, &shared.settings);
-            if let Some(t) = shared.inject.pop() {
+            if let Some(t) = take_from_global(shared, core) {
                 return Some(t);
             }
         }
@@ -225,15 +225,17 @@ fn global_check_done(core: &mut Core, settings: &super::PoolSettings) {
     core.until_global = core.window.interval;
 }
 
-/// Takes a fair share of the global queue into the local ring.
+/// Takes a fair share of the global queue: one task to run now, the rest
+/// to the back of the local ring (where thieves can reach them). The batch
+/// fits in the ring's free slots, so it never overflows back, and is at
+/// most half a ring, so one worker does not hoard it.
 fn take_from_global(shared: &Shared, core: &mut Core) -> Option<Notified> {
     if shared.inject.is_empty() {
         return None;
     }
     let share = shared.inject.len() / shared.num_workers() + 1;
-    // The batch lands in the first half of the ring (this runs with the
-    // ring empty), so it never overflows back.
-    let n = share.min(super::queue::CAPACITY / 2);
+    let room = core.local.remaining_slots().min(super::queue::CAPACITY / 2);
+    let n = share.min(room + 1);
     let local = &mut core.local;
     shared
         .inject

@@ -7,12 +7,21 @@
 //! cost ÷ peer cost, below 1.0 when tasklane is ahead.
 
 mod harness;
+mod memory;
 mod scheduler;
 
 use harness::{Opts, Row};
 
 /// The suites, by name.
-const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[("scheduler", scheduler::run)];
+const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[
+    ("scheduler", scheduler::run),
+    ("memory", memory::run),
+];
+
+/// Counts allocations in the memory suite's child processes (see
+/// `memory.rs`); elsewhere it only forwards to the system allocator.
+#[global_allocator]
+static ALLOCATOR: memory::CountingAlloc = memory::CountingAlloc;
 
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
@@ -24,7 +33,11 @@ fn usage() -> ! {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some(memory::CHILD_ARG) {
+        memory::child_main(&all[1..]);
+    }
+    let mut args = all.into_iter();
     let Some(suite) = args.next() else { usage() };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut opts = Opts {
