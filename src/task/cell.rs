@@ -282,8 +282,17 @@ pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
     let released = header
         .home
         .with(|h| unsafe { (*h).as_ref().and_then(|h| h.0.release(raw)) });
-    drop(released);
-    raw.ref_dec();
+    match released {
+        // The registry's ref and ours go in one step (one atomic operation
+        // on the state word instead of two).
+        Some(registry_ref) => {
+            let _ = registry_ref.into_raw();
+            if header.state.ref_dec_twice() {
+                raw.dealloc();
+            }
+        }
+        None => raw.ref_dec(),
+    }
 }
 
 thread_local! {

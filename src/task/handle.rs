@@ -4,7 +4,7 @@ use super::cell::Outcome;
 use super::continuation::{Continuation, Registered};
 use super::header::Header;
 use super::raw::RawTask;
-use super::state::FinalKind;
+use super::state::{FinalKind, TransitionHandlesGone};
 use super::{AggregateError, InvalidOperationError, TaskCreationOptions, TaskError, TaskStatus};
 use crate::loom::sync::atomic::Ordering;
 use std::fmt;
@@ -347,14 +347,14 @@ impl<T> Drop for Task<T> {
             drop(header.continuations.remove(key));
         }
         if header.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let prev = header.state.handles_gone();
-            if prev.is_complete()
-                && prev.final_kind() == FinalKind::Faulted
-                && !prev.is_observed()
-            {
-                crate::diag::unobserved::report(self.raw);
+            match header.state.transition_handles_gone() {
+                TransitionHandlesGone::Report => {
+                    crate::diag::unobserved::report(self.raw);
+                    self.raw.ref_dec();
+                }
+                TransitionHandlesGone::Released => {}
+                TransitionHandlesGone::Dealloc => self.raw.dealloc(),
             }
-            self.raw.ref_dec();
         }
     }
 }

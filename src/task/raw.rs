@@ -73,10 +73,11 @@ impl RawTask {
         }
     }
 
-    /// Wakes the task without consuming a ref.
+    /// Wakes the task without consuming a ref (the caller's ref keeps the
+    /// cell alive while it is scheduled).
     pub(crate) fn wake_by_ref(self) {
         match self.header().state.transition_to_notified_by_ref() {
-            TransitionToNotified::Submit => super::schedule::schedule(Notified(self), false),
+            TransitionToNotified::Submit => super::schedule::schedule_held(Notified(self)),
             TransitionToNotified::DoNothing | TransitionToNotified::Dealloc => {}
         }
     }
