@@ -38,6 +38,9 @@ const IN_FLIGHT_SPINS: u32 = 64;
 #[cfg(loom)]
 const IN_FLIGHT_SPINS: u32 = 1;
 
+/// Tasks `push_batch` claims ring positions for at once.
+const PUSH_CHUNK: usize = 32;
+
 /// Set in `tail` by `close`: no position can be claimed any more.
 const CLOSED: usize = 1 << (usize::BITS - 1);
 
@@ -318,21 +321,77 @@ enum Pushed {
 }
 
 impl Overflow for Inject {
+    /// Pushes a batch in order, claiming ring positions a chunk at a time
+    /// (one CAS per chunk); what does not fit spills, in order.
     fn push_batch(&self, tasks: &mut dyn Iterator<Item = Notified>) {
-        if self.spilled.load(Acquire) == 0 {
-            while let Some(task) = tasks.next() {
-                match self.push_ring(task.into_raw()) {
-                    Pushed::Done => {}
-                    Pushed::Closed(raw) => drop(Notified(raw)),
-                    Pushed::Full(raw) => {
-                        let mut rest = std::iter::once(Notified(raw)).chain(tasks);
-                        return self.push_overflow(&mut rest);
-                    }
-                }
+        let mut chunk: [Option<RawTask>; PUSH_CHUNK] = [None; PUSH_CHUNK];
+        loop {
+            let mut n = 0;
+            for (slot, task) in chunk.iter_mut().zip(&mut *tasks) {
+                *slot = Some(task.into_raw());
+                n += 1;
             }
-            return;
+            if n == 0 {
+                return;
+            }
+            let pushed = if self.spilled.load(Acquire) == 0 {
+                self.push_ring_chunk(&mut chunk[..n])
+            } else {
+                0
+            };
+            if pushed < n {
+                let rest = chunk[pushed..n].iter_mut().map(|t| Notified(t.take().expect("filled above")));
+                return self.push_overflow(&mut rest.chain(tasks));
+            }
         }
-        self.push_overflow(tasks);
+    }
+}
+
+impl Inject {
+    /// Claims as many free positions as `chunk` has tasks (or as are free
+    /// in a row) with one CAS, and publishes the first tasks of `chunk`
+    /// there, taking them out. Returns how many it pushed; a closed queue
+    /// drops them all and reports them pushed.
+    fn push_ring_chunk(&self, chunk: &mut [Option<RawTask>]) -> usize {
+        let mut pos = self.tail.0.load(Relaxed);
+        loop {
+            if pos & CLOSED != 0 {
+                chunk.iter_mut().for_each(|t| drop(t.take().map(Notified)));
+                return chunk.len();
+            }
+            let mut k = 0;
+            while k < chunk.len() && self.slots[(pos + k) & self.mask].seq.load(Acquire) == pos + k {
+                k += 1;
+            }
+            if k == 0 {
+                if self.slots[pos & self.mask].seq.load(Acquire) < pos {
+                    return 0; // Full.
+                }
+                pos = self.tail.0.load(Relaxed);
+                continue;
+            }
+            // Claims [pos, pos + k): every slot in it was seen free, and a
+            // CAS that succeeds proves no other producer took any.
+            match self
+                .tail
+                .0
+                .compare_exchange_weak(pos, pos + k, Relaxed, Relaxed)
+            {
+                Ok(_) => {
+                    for (i, task) in chunk[..k].iter_mut().enumerate() {
+                        let slot = &self.slots[(pos + i) & self.mask];
+                        let task = task.take().expect("filled by the caller");
+                        // SAFETY: the claim gave us this free slot; no
+                        // consumer reads it before the store below.
+                        slot.task.with_mut(|p| unsafe { (*p).write(task) });
+                        // Publishes the task to consumers.
+                        slot.seq.store(pos + i + 1, Release);
+                    }
+                    return k;
+                }
+                Err(actual) => pos = actual,
+            }
+        }
     }
 }
 

@@ -188,6 +188,27 @@ fn global_queue_batches_race_pushes() {
 }
 
 #[test]
+fn global_queue_batch_spilling_racing_pops_keeps_order() {
+    loom::model(|| {
+        // A ring of 2 and a batch of 3: the third task spills.
+        let inject = Arc::new(Inject::new(2));
+        let batch = [task(), task(), task()];
+        let raws: Vec<RawTask> = batch.iter().map(Notified::raw).collect();
+        let consumer = {
+            let inject = inject.clone();
+            thread::spawn(move || inject.pop().map(Notified::into_raw))
+        };
+        inject.push_batch(&mut batch.into_iter());
+        let mut order: Vec<RawTask> = consumer.join().unwrap().into_iter().collect();
+        while let Some(t) = inject.pop() {
+            order.push(t.into_raw());
+        }
+        assert_eq!(order, raws, "a batch came out reordered");
+        order.into_iter().for_each(|raw| drop(Notified(raw)));
+    });
+}
+
+#[test]
 fn global_queue_close_racing_a_push_leaves_nothing_behind() {
     loom::model(|| {
         let inject = Arc::new(Inject::new(2));
