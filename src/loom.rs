@@ -5,6 +5,8 @@
 //! code that ships. Nothing above this module names `std::sync` directly for
 //! protocol state.
 
+// The facade offers every primitive a protocol may need, used or not yet.
+#[allow(unused_imports)]
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod sync {
@@ -12,8 +14,7 @@ mod imp {
 
         pub(crate) mod atomic {
             pub(crate) use std::sync::atomic::{
-                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-                fence,
+                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
             };
         }
     }
@@ -53,6 +54,7 @@ mod imp {
     }
 }
 
+#[allow(unused_imports)]
 #[cfg(loom)]
 mod imp {
     pub(crate) mod sync {
@@ -61,8 +63,7 @@ mod imp {
 
         pub(crate) mod atomic {
             pub(crate) use loom::sync::atomic::{
-                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-                fence,
+                AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
             };
         }
     }

@@ -117,8 +117,14 @@ fn awaiting_a_consumed_value_task_is_an_error() {
     assert!(vt.is_consumed());
     match poll_once(&mut vt) {
         Poll::Ready(Err(e)) => {
-            assert_eq!(invalid_operation(&e), &InvalidOperationError::ValueTaskConsumed);
-            assert!(e.to_string().contains("as_task"), "message says what to do: {e}");
+            assert_eq!(
+                invalid_operation(&e),
+                &InvalidOperationError::ValueTaskConsumed
+            );
+            assert!(
+                e.to_string().contains("as_task"),
+                "message says what to do: {e}"
+            );
         }
         other => panic!("expected ValueTaskConsumed, got {other:?}"),
     }
@@ -133,7 +139,10 @@ fn a_second_value_task_of_one_operation_reports_consumed() {
     assert!(matches!(poll_once(&mut first), Poll::Ready(Ok(5))));
     match poll_once(&mut second) {
         Poll::Ready(Err(e)) => {
-            assert_eq!(invalid_operation(&e), &InvalidOperationError::ValueTaskConsumed)
+            assert_eq!(
+                invalid_operation(&e),
+                &InvalidOperationError::ValueTaskConsumed
+            )
         }
         other => panic!("expected ValueTaskConsumed, got {other:?}"),
     }
@@ -173,7 +182,10 @@ fn a_waiter_of_a_reset_operation_wakes_with_the_stale_error() {
     let e = out.expect_err("a reset operation cannot produce a value");
     assert!(matches!(
         invalid_operation(&e),
-        InvalidOperationError::StaleValueTask { awaited: 0, current: 1 }
+        InvalidOperationError::StaleValueTask {
+            awaited: 0,
+            current: 1
+        }
     ));
 }
 
@@ -183,7 +195,10 @@ fn completing_an_operation_twice_hands_the_value_back() {
     source.set_result("first".into()).unwrap();
     let err = source.set_result("second".into()).unwrap_err();
     assert_eq!(err.version(), 0);
-    assert!(err.to_string().contains("reset()"), "message says what to do: {err}");
+    assert!(
+        err.to_string().contains("reset()"),
+        "message says what to do: {err}"
+    );
     assert_eq!(err.into_value().as_deref(), Some("second"));
     assert!(source.set_canceled().is_err());
 }
@@ -214,7 +229,10 @@ fn errors_and_cancellation_flow_through_a_source() {
         .set_error(TaskError::new(std::io::Error::other("disk on fire")))
         .unwrap();
     let e = block_on(source.value_task()).unwrap_err();
-    assert_eq!(e.downcast_ref::<std::io::Error>().unwrap().to_string(), "disk on fire");
+    assert_eq!(
+        e.downcast_ref::<std::io::Error>().unwrap().to_string(),
+        "disk on fire"
+    );
 }
 
 #[test]
@@ -228,7 +246,10 @@ fn a_value_task_over_a_task_awaits_it() {
 
     // A task other handles still share: the value is cloned, not taken.
     let shared = Task::run(|| vec![1, 2, 3]);
-    assert_eq!(block_on(ValueTask::from_task(shared.clone())).unwrap(), vec![1, 2, 3]);
+    assert_eq!(
+        block_on(ValueTask::from_task(shared.clone())).unwrap(),
+        vec![1, 2, 3]
+    );
     assert_eq!(shared.result().unwrap(), vec![1, 2, 3]);
 }
 

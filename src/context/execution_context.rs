@@ -240,7 +240,9 @@ impl<T: Clone + Send + Sync + 'static> Default for AsyncLocal<T> {
 
 impl<T> fmt::Debug for AsyncLocal<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AsyncLocal").field("key", &self.key).finish()
+        f.debug_struct("AsyncLocal")
+            .field("key", &self.key)
+            .finish()
     }
 }
 

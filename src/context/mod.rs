@@ -4,4 +4,6 @@
 mod execution_context;
 
 pub(crate) use execution_context::with_context;
-pub use execution_context::{AsyncFlowControl, AsyncLocal, ExecutionContext, FlowScope, flow_scope};
+pub use execution_context::{
+    AsyncFlowControl, AsyncLocal, ExecutionContext, FlowScope, flow_scope,
+};

@@ -3,7 +3,9 @@
 //! The protocol and its proof are in `pool/README.md`.
 
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::SeqCst, fence};
+use crate::loom::sync::atomic::{
+    AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::SeqCst, fence,
+};
 
 /// Bits of `state` below this count searching workers; above, unparked ones.
 const UNPARK_SHIFT: usize = 16;

@@ -223,7 +223,10 @@ impl Inject {
             self.spilled.store(q.len(), Release);
             first
         };
-        batch.into_iter().map_while(|t| t).for_each(|t| rest(Notified(t)));
+        batch
+            .into_iter()
+            .map_while(|t| t)
+            .for_each(|t| rest(Notified(t)));
         Some(Notified(first))
     }
 
@@ -249,7 +252,11 @@ impl Inject {
                     head = now;
                     continue;
                 }
-                return if tail > head { Claim::InFlight } else { Claim::Empty };
+                return if tail > head {
+                    Claim::InFlight
+                } else {
+                    Claim::Empty
+                };
             }
             // Claims [head, head + n): every slot in it was seen published,
             // and a CAS that succeeds proves no other consumer took any.
@@ -340,7 +347,9 @@ impl Overflow for Inject {
                 0
             };
             if pushed < n {
-                let rest = chunk[pushed..n].iter_mut().map(|t| Notified(t.take().expect("filled above")));
+                let rest = chunk[pushed..n]
+                    .iter_mut()
+                    .map(|t| Notified(t.take().expect("filled above")));
                 return self.push_overflow(&mut rest.chain(tasks));
             }
         }
@@ -360,7 +369,8 @@ impl Inject {
                 return chunk.len();
             }
             let mut k = 0;
-            while k < chunk.len() && self.slots[(pos + k) & self.mask].seq.load(Acquire) == pos + k {
+            while k < chunk.len() && self.slots[(pos + k) & self.mask].seq.load(Acquire) == pos + k
+            {
                 k += 1;
             }
             if k == 0 {

@@ -14,11 +14,11 @@ use super::{PoolSettings, Shared};
 use crate::context::ExecutionContext;
 use crate::loom::sync::Arc;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use crate::task::TaskCreationOptions;
 use crate::task::cell::{Cell, NeverPolled, Stage};
 use crate::task::header::{Header, TaskKind};
 use crate::task::raw::{Notified, RawTask};
 use crate::task::state::State;
-use crate::task::TaskCreationOptions;
 use loom::thread;
 use std::panic::Location;
 
@@ -36,7 +36,10 @@ fn task() -> Notified {
         ExecutionContext::default(),
         None,
     );
-    Notified(Cell::<NeverPolled<()>, ()>::allocate(header, Stage::Consumed))
+    Notified(Cell::<NeverPolled<()>, ()>::allocate(
+        header,
+        Stage::Consumed,
+    ))
 }
 
 /// Drops every task of `inject`, counting them.
@@ -158,7 +161,10 @@ fn global_queue_keeps_each_producers_order() {
         }
         assert_eq!(order.len(), 3);
         let pos = |r: RawTask| order.iter().position(|&o| o == r);
-        assert!(pos(first) < pos(second), "a producer's tasks were reordered");
+        assert!(
+            pos(first) < pos(second),
+            "a producer's tasks were reordered"
+        );
         order.into_iter().for_each(|raw| drop(Notified(raw)));
     });
 }
@@ -260,7 +266,8 @@ fn model_worker(shared: &Shared, index: usize, ran: &AtomicUsize, tasks: usize) 
         }
         match task {
             Some(t) => {
-                if std::mem::take(&mut searching) && shared.idle.transition_worker_from_searching() {
+                if std::mem::take(&mut searching) && shared.idle.transition_worker_from_searching()
+                {
                     shared.notify_parked();
                 }
                 drop(t);

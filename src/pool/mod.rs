@@ -20,7 +20,7 @@ mod loom_tests;
 pub use settings::PoolSettings;
 pub use thread_pool::ThreadPool;
 
-pub(crate) use worker::{current_pool, schedule_on_current_worker};
+pub(crate) use worker::schedule_on_current_worker;
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::task::raw::{Notified, RawTask, TaskRef};
@@ -89,7 +89,11 @@ impl Shared {
                 parker: Parker::new(),
                 polls: Padded(std::sync::atomic::AtomicU64::new(0)),
             });
-            cores.push(worker::Core::new(index, local, settings.global_queue_interval));
+            cores.push(worker::Core::new(
+                index,
+                local,
+                settings.global_queue_interval,
+            ));
         }
         let shared = Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
@@ -202,8 +206,10 @@ impl Shared {
     /// for the workers until `deadline`; true if they all stopped.
     pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
         if !self.shutdown.swap(true, Ordering::AcqRel) {
-            self.registry
-                .close_and_drain(|task| task.raw().shutdown(crate::task::CancelReason::RuntimeShutdown));
+            self.registry.close_and_drain(|task| {
+                task.raw()
+                    .shutdown(crate::task::CancelReason::RuntimeShutdown)
+            });
             self.inject.close();
         }
         for r in self.remotes.iter() {

@@ -65,7 +65,7 @@ impl Core {
 
 /// The worker's thread-local context: the pool, and its core while the
 /// worker owns it.
-struct WorkerContext {
+pub(super) struct WorkerContext {
     shared: Arc<Shared>,
     index: usize,
     core: RefCell<Option<Core>>,
@@ -78,20 +78,19 @@ thread_local! {
 fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     WORKER.with(|w| {
         let p = w.get();
+        if p.is_null() {
+            return f(None);
+        }
         // SAFETY: the pointer is set by `run` to a context on its stack for
         // the length of the worker loop, and cleared before it returns.
-        f(if p.is_null() { None } else { Some(unsafe { &*p }) })
+        f(Some(unsafe { &*p }))
     })
 }
 
 /// True if the calling thread is a worker of `shared`.
+#[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
 pub(crate) fn is_worker_of(shared: &Shared) -> bool {
     with_worker(|w| w.is_some_and(|w| std::ptr::eq(Arc::as_ptr(&w.shared), shared)))
-}
-
-/// The pool the calling thread is a worker of, if any.
-pub(crate) fn current_pool() -> Option<Arc<Shared>> {
-    with_worker(|w| w.map(|w| w.shared.clone()))
 }
 
 /// Queues `task` on the calling worker if it belongs to the pool at

@@ -90,8 +90,10 @@ impl AggregateError {
     /// The first error of type `E`, searching nested aggregates too.
     pub fn find<E: Error + 'static>(&self) -> Option<&E> {
         self.errors().iter().find_map(|e| {
-            e.downcast_ref::<E>()
-                .or_else(|| e.downcast_ref::<AggregateError>().and_then(|a| a.find::<E>()))
+            e.downcast_ref::<E>().or_else(|| {
+                e.downcast_ref::<AggregateError>()
+                    .and_then(|a| a.find::<E>())
+            })
         })
     }
 
@@ -111,7 +113,9 @@ impl<'a> IntoIterator for &'a AggregateError {
 
 impl fmt::Debug for AggregateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("AggregateError").field(&self.errors()).finish()
+        f.debug_tuple("AggregateError")
+            .field(&self.errors())
+            .finish()
     }
 }
 

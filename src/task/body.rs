@@ -17,9 +17,7 @@ pub(crate) fn work_error(e: TaskError, own: Option<&CancellationToken>) -> TaskE
     match e {
         TaskError::Canceled(c) => {
             let own_and_signalled = match (own, c.token()) {
-                (Some(own), Some(theirs)) => {
-                    own == theirs && own.is_cancellation_requested()
-                }
+                (Some(own), Some(theirs)) => own == theirs && own.is_cancellation_requested(),
                 _ => false,
             };
             if own_and_signalled {
@@ -79,7 +77,9 @@ where
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<T>> {
         let f = self.f.take().expect("a closure task runs once");
         Poll::Ready(
-            f().map_err(|e| AggregateError::one(work_error(TaskError::new(e), self.token.as_ref()))),
+            f().map_err(|e| {
+                AggregateError::one(work_error(TaskError::new(e), self.token.as_ref()))
+            }),
         )
     }
 }

@@ -108,7 +108,9 @@ where
             catch_unwind(AssertUnwindSafe(|| {
                 // SAFETY: rule 5: RUNNING gives us the stage; the future is
                 // never moved out of the cell while Running.
+                // SAFETY: as above (rule 5).
                 cell.stage.with_mut(|s| match unsafe { &mut *s } {
+                    // SAFETY: as above: the future is pinned in the cell.
                     Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
                     _ => unreachable!("a RUNNING task's stage holds its future"),
                 })
@@ -141,8 +143,8 @@ where
     // Drop the future first: its destructor is user code and may panic.
     // SAFETY: rule 5: we own the stage.
     let dropped = catch_unwind(AssertUnwindSafe(|| {
-        cell.stage
-            .with_mut(|s| unsafe { *s = Stage::Consumed })
+        // SAFETY: as above (rule 5).
+        cell.stage.with_mut(|s| unsafe { *s = Stage::Consumed })
     }));
     let out = match (out, dropped) {
         (Ok(_), Err(panic)) => Err(TaskError::from_panic(panic).into()),
@@ -177,6 +179,7 @@ fn add_faults<F, T>(raw: RawTask, faults: Vec<TaskError>) {
     let cell = cell::<F, T>(raw.header_ptr());
     // SAFETY: rule 5: the caller owns the stage.
     cell.stage.with_mut(|s| {
+        // SAFETY: as above (rule 5).
         let stage = unsafe { &mut *s };
         let mut all = match std::mem::replace(stage, Stage::Consumed) {
             // A canceled body with faulted children ends Faulted with only the
@@ -270,8 +273,7 @@ pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
     if let Some(parent) = &header.parent {
         let fault = if kind == FinalKind::Faulted {
             // SAFETY: complete; the stage is immutable.
-            unsafe { (header.vtable.failure)(raw.header_ptr()) }
-                .map(|agg| TaskError::new(agg))
+            unsafe { (header.vtable.failure)(raw.header_ptr()) }.map(TaskError::new)
         } else {
             None
         };

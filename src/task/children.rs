@@ -7,9 +7,9 @@
 //! state without a race. Whoever brings `pending` to zero completes the
 //! parent: the body's runner if no child is left, else the last child.
 
+use super::TaskError;
 use super::header::Header;
 use super::raw::RawTask;
-use super::TaskError;
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
 

@@ -50,7 +50,10 @@ impl<T: Clone> Future for WhenAll<T> {
                     errors.extend(agg.errors().iter().cloned());
                 }
             } else if t.is_canceled() && canceled.is_none() {
-                canceled = t.try_result().and_then(|r| r.err()).map(|a| a.first().clone());
+                canceled = t
+                    .try_result()
+                    .and_then(|r| r.err())
+                    .map(|a| a.first().clone());
             }
         }
         if let Some(agg) = AggregateError::from_errors(errors) {
@@ -116,10 +119,8 @@ impl<T: Clone + Send + Sync + 'static> Task<T> {
         if tasks.is_empty() {
             return Task::from_result(Vec::new());
         }
-        combinator_spawn(Location::caller()).spawn(super::body::OutcomeBody::new(WhenAll {
-            tasks,
-            next: 0,
-        }))
+        combinator_spawn(Location::caller())
+            .spawn(super::body::OutcomeBody::new(WhenAll { tasks, next: 0 }))
     }
 }
 
@@ -144,7 +145,6 @@ impl<T: Send + Sync + 'static> Task<T> {
         if tasks.is_empty() {
             return Task::from_error(InvalidOperationError::EmptyWhenAny);
         }
-        combinator_spawn(Location::caller())
-            .spawn(super::body::OutcomeBody::new(WhenAny { tasks }))
+        combinator_spawn(Location::caller()).spawn(super::body::OutcomeBody::new(WhenAny { tasks }))
     }
 }

@@ -113,13 +113,14 @@ impl<T> TaskCompletionSource<T> {
     /// value back in the error. C#: `SetResult`.
     pub fn set_result(&self, value: T) -> Result<(), SetResultError<T>> {
         self.try_complete(Ok(value), FinalKind::RanToCompletion)
-            .map_err(|o| SetResultError::new(o.ok().expect("the value we passed")))
+            .map_err(|o| SetResultError::new(o.expect("the value we passed")))
     }
 
     /// Completes the task with a value; false if already complete. C#:
     /// `TrySetResult`.
     pub fn try_set_result(&self, value: T) -> bool {
-        self.try_complete(Ok(value), FinalKind::RanToCompletion).is_ok()
+        self.try_complete(Ok(value), FinalKind::RanToCompletion)
+            .is_ok()
     }
 
     /// Faults the task with one error. A cancellation given here faults the
@@ -148,7 +149,8 @@ impl<T> TaskCompletionSource<T> {
                 other => other,
             })
             .collect();
-        let agg = AggregateError::from_errors(errors).ok_or(InvalidOperationError::EmptyErrorList)?;
+        let agg =
+            AggregateError::from_errors(errors).ok_or(InvalidOperationError::EmptyErrorList)?;
         self.try_complete(Err(agg), FinalKind::Faulted)
             .map_err(|_| InvalidOperationError::PromiseAlreadyCompleted)
     }

@@ -138,6 +138,7 @@ impl ContinuationList {
     }
 
     /// How many continuations are waiting (diagnostics).
+    #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
     pub(crate) fn len(&self) -> usize {
         let g = crate::loom::lock(&self.inner);
         usize::from(g.first.is_some()) + g.rest.iter().filter(|c| c.is_some()).count()

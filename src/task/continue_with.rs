@@ -28,7 +28,10 @@ where
     type Output = Outcome<U>;
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<U>> {
         let status = self.antecedent.status();
-        debug_assert!(status.is_final(), "a continuation runs after its antecedent");
+        debug_assert!(
+            status.is_final(),
+            "a continuation runs after its antecedent"
+        );
         if !self.options.allows(status) {
             return Poll::Ready(Err(AggregateError::one(TaskError::Canceled(
                 CanceledError::with_reason(CancelReason::ContinuationConditionNotMet),

@@ -5,7 +5,9 @@ use super::body::{AsyncBody, ClosureBody, TryAsyncBody, TryClosureBody};
 use super::completion_source::completed_task;
 use super::spawn::{Spawn, Start};
 use super::state::TransitionToStarted;
-use super::{AggregateError, CanceledError, InvalidOperationError, Task, TaskCreationOptions, TaskError};
+use super::{
+    AggregateError, CanceledError, InvalidOperationError, Task, TaskCreationOptions, TaskError,
+};
 use std::error::Error;
 use std::future::Future;
 use std::panic::Location;
@@ -166,7 +168,9 @@ impl<T> Task<T> {
     /// A task that is already canceled. C#: `Task.FromCanceled`.
     #[track_caller]
     pub fn from_canceled() -> Task<T> {
-        completed_task(Err(AggregateError::one(TaskError::Canceled(CanceledError::new()))))
+        completed_task(Err(AggregateError::one(TaskError::Canceled(
+            CanceledError::new(),
+        ))))
     }
 
     /// A task already canceled by `token`. C#: `Task.FromCanceled(token)`.

@@ -387,7 +387,10 @@ pub struct Completion<T> {
 impl<T> Future for Completion<T> {
     type Output = Task<T>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Task<T>> {
-        let task = self.task.as_mut().expect("Completion polled after it finished");
+        let task = self
+            .task
+            .as_mut()
+            .expect("Completion polled after it finished");
         if task.is_completed() || task.register_waker(cx.waker()) {
             let mut t = self.task.take().expect("present");
             if let Some(key) = t.key.take() {
@@ -408,7 +411,10 @@ pub struct IntoOutput<T> {
 impl<T> Future for IntoOutput<T> {
     type Output = Result<T, TaskError>;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let task = self.task.as_mut().expect("IntoOutput polled after it finished");
+        let task = self
+            .task
+            .as_mut()
+            .expect("IntoOutput polled after it finished");
         if task.is_completed() || task.register_waker(cx.waker()) {
             let mut t = self.task.take().expect("present");
             if let Some(key) = t.key.take() {

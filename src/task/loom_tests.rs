@@ -39,7 +39,10 @@ fn a_reset_racing_an_await_gives_the_value_or_the_stale_error() {
             Ok(v) => assert_eq!(v, 1),
             Err(e) => assert!(matches!(
                 e.downcast_ref::<InvalidOperationError>(),
-                Some(InvalidOperationError::StaleValueTask { awaited: 0, current: 1 })
+                Some(InvalidOperationError::StaleValueTask {
+                    awaited: 0,
+                    current: 1
+                })
             )),
         }
     });

@@ -42,6 +42,8 @@ pub use status::TaskStatus;
 pub use value_task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};
 pub use yield_now::{YieldNow, yield_now};
 
+// The bodies every spawner adapts user code with (some not used yet).
+#[allow(unused_imports)]
 pub(crate) use body::{AsyncBody, ClosureBody, OutcomeBody, TryAsyncBody, work_error};
 pub(crate) use cell::Outcome;
 pub(crate) use handle::register as handle_register;

@@ -123,6 +123,7 @@ impl Registry {
     }
 
     /// True once closed.
+    #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Acquire)
     }
@@ -134,6 +135,7 @@ impl Registry {
 
     /// Calls `f` for every listed task, under each shard's lock in turn
     /// (diagnostics; `f` must not block or touch the registry).
+    #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
     pub(crate) fn for_each(&self, mut f: impl FnMut(RawTask)) {
         for shard in self.shards.iter() {
             let list = crate::loom::lock(shard);

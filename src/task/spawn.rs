@@ -38,7 +38,10 @@ pub(crate) struct Spawn {
 
 impl Spawn {
     /// Work for the current runtime's pool.
-    pub(crate) fn work(options: TaskCreationOptions, location: &'static Location<'static>) -> Spawn {
+    pub(crate) fn work(
+        options: TaskCreationOptions,
+        location: &'static Location<'static>,
+    ) -> Spawn {
         Spawn {
             home: crate::runtime::current_home(),
             options,

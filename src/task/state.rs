@@ -161,7 +161,7 @@ impl State {
     /// A promise that is already complete (Task::from_result and friends).
     pub(crate) fn new_complete(refs: usize, kind: FinalKind) -> State {
         State {
-            val: AtomicUsize::new(refs * REF_ONE | COMPLETE | kind.bits()),
+            val: AtomicUsize::new((refs * REF_ONE) | COMPLETE | kind.bits()),
         }
     }
 
@@ -187,7 +187,10 @@ impl State {
     /// A scheduler is about to poll (the caller gives up one Notified ref).
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.fetch_update(|mut s| {
-            debug_assert!(s.is_notified() || s.is_complete(), "polled without notification");
+            debug_assert!(
+                s.is_notified() || s.is_complete(),
+                "polled without notification"
+            );
             if s.is_running() || s.is_complete() || !s.is_notified() {
                 // Drop the Notified ref.
                 s.ref_dec();
@@ -286,6 +289,7 @@ impl State {
 
     /// Activation that runs the task inline (ExecuteSynchronously): Created →
     /// Running, with a new ref for the runner.
+    #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
     pub(crate) fn transition_created_to_running(&self) -> bool {
         self.fetch_update(|mut s| {
             if !s.is_created() || s.is_complete() {

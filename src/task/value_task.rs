@@ -16,9 +16,9 @@
 use super::{AggregateError, CanceledError, InvalidOperationError, Task, TaskError};
 use crate::loom::sync::Mutex;
 use std::fmt;
-use std::sync::Arc;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// A result that may already be available: awaiting a ready `ValueTask`
@@ -59,8 +59,14 @@ pub struct ValueTask<T> {
 enum Repr<T> {
     Ready(T),
     Failed(TaskError),
-    Task { task: Task<T>, clone: fn(&T) -> T },
-    Source { source: Arc<ManualResetValueTaskSource<T>>, version: u32 },
+    Task {
+        task: Task<T>,
+        clone: fn(&T) -> T,
+    },
+    Source {
+        source: Arc<ManualResetValueTaskSource<T>>,
+        version: u32,
+    },
     Consumed,
 }
 
@@ -135,7 +141,9 @@ impl<T: Send + Sync + 'static> ValueTask<T> {
     pub fn as_task(self) -> Task<T> {
         match self.repr {
             Repr::Ready(v) => Task::from_result(v),
-            Repr::Failed(e) => super::completion_source::completed_task(Err(AggregateError::one(e))),
+            Repr::Failed(e) => {
+                super::completion_source::completed_task(Err(AggregateError::one(e)))
+            }
             Repr::Task { task, .. } => task,
             repr @ (Repr::Source { .. } | Repr::Consumed) => {
                 Task::try_run_async(ValueTask { repr })
@@ -161,7 +169,9 @@ impl<T> Future for ValueTask<T> {
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(out) => Some(out),
             },
-            Repr::Consumed => Some(Err(TaskError::new(InvalidOperationError::ValueTaskConsumed))),
+            Repr::Consumed => Some(Err(TaskError::new(
+                InvalidOperationError::ValueTaskConsumed,
+            ))),
         };
         let taken = std::mem::replace(&mut this.repr, Repr::Consumed);
         Poll::Ready(match (out, taken) {
@@ -287,17 +297,21 @@ impl<T> ManualResetValueTaskSource<T> {
 
     /// True once the current operation has an outcome.
     pub fn is_completed(&self) -> bool {
-        !matches!(crate::loom::lock(&self.core).outcome, SourceOutcome::Pending)
+        !matches!(
+            crate::loom::lock(&self.core).outcome,
+            SourceOutcome::Pending
+        )
     }
 
     /// Completes the current operation with `value` and wakes its awaiter.
     /// If the operation already completed, the value comes back in the
     /// error. C#: `ManualResetValueTaskSourceCore.SetResult`.
     pub fn set_result(&self, value: T) -> Result<(), SourceCompletedError<T>> {
-        self.complete(Ok(value)).map_err(|(out, version)| SourceCompletedError {
-            value: out.ok(),
-            version,
-        })
+        self.complete(Ok(value))
+            .map_err(|(out, version)| SourceCompletedError {
+                value: out.ok(),
+                version,
+            })
     }
 
     /// Completes the current operation with an error (a
@@ -305,7 +319,10 @@ impl<T> ManualResetValueTaskSource<T> {
     /// `ManualResetValueTaskSourceCore.SetException`.
     pub fn set_error(&self, error: TaskError) -> Result<(), SourceCompletedError<T>> {
         self.complete(Err(error))
-            .map_err(|(_, version)| SourceCompletedError { value: None, version })
+            .map_err(|(_, version)| SourceCompletedError {
+                value: None,
+                version,
+            })
     }
 
     /// Cancels the current operation. C#: `SetException(new
@@ -393,7 +410,10 @@ impl<T> fmt::Debug for ManualResetValueTaskSource<T> {
         let core = crate::loom::lock(&self.core);
         f.debug_struct("ManualResetValueTaskSource")
             .field("version", &core.version)
-            .field("completed", &!matches!(core.outcome, SourceOutcome::Pending))
+            .field(
+                "completed",
+                &!matches!(core.outcome, SourceOutcome::Pending),
+            )
             .finish()
     }
 }

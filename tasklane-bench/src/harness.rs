@@ -45,7 +45,11 @@ impl Row {
     /// tasklane cost ÷ peer cost: below 1.0 means tasklane is ahead.
     pub fn ratio(&self) -> f64 {
         if self.peer == 0.0 {
-            if self.tasklane == 0.0 { 1.0 } else { f64::INFINITY }
+            if self.tasklane == 0.0 {
+                1.0
+            } else {
+                f64::INFINITY
+            }
         } else {
             self.tasklane / self.peer
         }
@@ -53,6 +57,7 @@ impl Row {
 }
 
 /// Runs `f` for warm-up then timed iterations; returns the median time.
+#[allow(dead_code)] // For suites with no peer in the same closure.
 pub fn median_time(opts: &Opts, mut f: impl FnMut()) -> Duration {
     for _ in 0..opts.warmup {
         f();
@@ -116,7 +121,13 @@ fn median_us(v: &mut [Duration]) -> f64 {
 pub fn print(rows: &[Row], tsv: bool) {
     if tsv {
         for r in rows {
-            println!("{}\t{:.3}\t{:.3}\t{:.3}", r.name, r.tasklane, r.peer, r.ratio());
+            println!(
+                "{}\t{:.3}\t{:.3}\t{:.3}",
+                r.name,
+                r.tasklane,
+                r.peer,
+                r.ratio()
+            );
         }
         return;
     }

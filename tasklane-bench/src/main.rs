@@ -12,11 +12,11 @@ mod scheduler;
 
 use harness::{Opts, Row};
 
+/// A suite: runs its workloads, returns one row each.
+type Suite = fn(&Opts) -> Vec<Row>;
+
 /// The suites, by name.
-const SUITES: &[(&str, fn(&Opts) -> Vec<Row>)] = &[
-    ("scheduler", scheduler::run),
-    ("memory", memory::run),
-];
+const SUITES: &[(&str, Suite)] = &[("scheduler", scheduler::run), ("memory", memory::run)];
 
 /// Counts allocations in the memory suite's child processes (see
 /// `memory.rs`); elsewhere it only forwards to the system allocator.
@@ -57,8 +57,18 @@ fn main() {
                     usage();
                 }
             }
-            "--iters" => opts.iters = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
-            "--warmup" => opts.warmup = args.next().and_then(|s| s.parse().ok()).unwrap_or_else(|| usage()),
+            "--iters" => {
+                opts.iters = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
+            "--warmup" => {
+                opts.warmup = args
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or_else(|| usage())
+            }
             "--filter" => opts.filter = Some(args.next().unwrap_or_else(|| usage())),
             _ => usage(),
         }

@@ -275,7 +275,10 @@ fn rss_bytes() -> u64 {
 fn wait_for(count: &AtomicUsize, n: usize) {
     let start = Instant::now();
     while count.load(SeqCst) < n {
-        assert!(start.elapsed() < Duration::from_secs(120), "tasks never all started");
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "tasks never all started"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }

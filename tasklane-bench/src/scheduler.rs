@@ -473,7 +473,9 @@ fn chained_spawn(pair: &Pair, opts: &Opts) -> (f64, f64) {
 // The limit: the same work through a bare queue on one thread.
 
 /// A boxed job of the floor queues: a closure that may queue more jobs.
-struct Job(Box<dyn FnOnce(&mut VecDeque<Job>)>);
+struct Job(Box<JobFn>);
+
+type JobFn = dyn FnOnce(&mut VecDeque<Job>);
 
 impl Job {
     fn new(f: impl FnOnce(&mut VecDeque<Job>) + 'static) -> Job {
@@ -535,9 +537,17 @@ fn floor_yield_many() {
         })
     }
     let done = Arc::new(AtomicUsize::new(0));
-    drain((0..YIELD_TASKS).map(|_| job(NUM_YIELD, done.clone())).collect());
+    drain(
+        (0..YIELD_TASKS)
+            .map(|_| job(NUM_YIELD, done.clone()))
+            .collect(),
+    );
     assert_eq!(done.load(Relaxed), YIELD_TASKS);
 }
+
+/// A workload's name, its floor, and the workload on one runtime (true:
+/// tasklane).
+type Floor = (&'static str, fn(), fn(&Pair, bool));
 
 /// How far each runtime is from the floor, at the first worker count.
 fn limit_rows(opts: &Opts) -> Vec<Row> {
@@ -547,59 +557,47 @@ fn limit_rows(opts: &Opts) -> Vec<Row> {
     let pair = Pair::new(workers);
     let mut rows = Vec::new();
     // What each floor is: see the floor functions' docs.
-    let floors: [(&str, fn(), fn(&Pair, bool)); 3] = [
-        (
-            "spawn_many_local",
-            floor_spawn_many,
-            |p, tasklane| {
+    let floors: [Floor; 3] = [
+        ("spawn_many_local", floor_spawn_many, |p, tasklane| {
+            if tasklane {
+                tasklane_spawn_many_local(p)
+            } else {
+                tokio_spawn_many_local(p)
+            }
+        }),
+        ("chained_spawn", floor_chain, |p, tasklane| {
+            let (tx, rx) = mpsc::sync_channel(1);
+            if tasklane {
+                run_tasklane(p, async move { tasklane_chain(tx, CHAIN) });
+            } else {
+                drop(p.tokio.spawn(async move { tokio_chain(tx, CHAIN) }));
+            }
+            rx.recv().unwrap();
+        }),
+        ("yield_many", floor_yield_many, |p, tasklane| {
+            let (tx, rx) = mpsc::sync_channel(YIELD_TASKS);
+            for _ in 0..YIELD_TASKS {
+                let tx = tx.clone();
                 if tasklane {
-                    tasklane_spawn_many_local(p)
+                    run_tasklane(p, async move {
+                        for _ in 0..NUM_YIELD {
+                            tasklane::yield_now().await;
+                        }
+                        tx.send(()).unwrap();
+                    });
                 } else {
-                    tokio_spawn_many_local(p)
+                    drop(p.tokio.spawn(async move {
+                        for _ in 0..NUM_YIELD {
+                            tokio::task::yield_now().await;
+                        }
+                        tx.send(()).unwrap();
+                    }));
                 }
-            },
-        ),
-        (
-            "chained_spawn",
-            floor_chain,
-            |p, tasklane| {
-                let (tx, rx) = mpsc::sync_channel(1);
-                if tasklane {
-                    run_tasklane(p, async move { tasklane_chain(tx, CHAIN) });
-                } else {
-                    drop(p.tokio.spawn(async move { tokio_chain(tx, CHAIN) }));
-                }
+            }
+            for _ in 0..YIELD_TASKS {
                 rx.recv().unwrap();
-            },
-        ),
-        (
-            "yield_many",
-            floor_yield_many,
-            |p, tasklane| {
-                let (tx, rx) = mpsc::sync_channel(YIELD_TASKS);
-                for _ in 0..YIELD_TASKS {
-                    let tx = tx.clone();
-                    if tasklane {
-                        run_tasklane(p, async move {
-                            for _ in 0..NUM_YIELD {
-                                tasklane::yield_now().await;
-                            }
-                            tx.send(()).unwrap();
-                        });
-                    } else {
-                        drop(p.tokio.spawn(async move {
-                            for _ in 0..NUM_YIELD {
-                                tokio::task::yield_now().await;
-                            }
-                            tx.send(()).unwrap();
-                        }));
-                    }
-                }
-                for _ in 0..YIELD_TASKS {
-                    rx.recv().unwrap();
-                }
-            },
-        ),
+            }
+        }),
     ];
     for (name, floor, workload) in floors {
         if !opts.wants(name) && !opts.wants("limit") {

@@ -96,14 +96,15 @@ fn expand(attr: TokenStream, item: TokenStream, is_test: bool) -> TokenStream {
 }
 
 fn compile_error(msg: &str, span: Span) -> TokenStream {
-    let mut ts: Vec<TokenTree> = Vec::new();
-    ts.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
-    ts.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
-    ts.push(TokenTree::Ident(Ident::new("core", span)));
-    ts.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
-    ts.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
-    ts.push(TokenTree::Ident(Ident::new("compile_error", span)));
-    ts.push(TokenTree::Punct(Punct::new('!', Spacing::Alone)));
+    let mut ts: Vec<TokenTree> = vec![
+        TokenTree::Punct(Punct::new(':', Spacing::Joint)),
+        TokenTree::Punct(Punct::new(':', Spacing::Alone)),
+        TokenTree::Ident(Ident::new("core", span)),
+        TokenTree::Punct(Punct::new(':', Spacing::Joint)),
+        TokenTree::Punct(Punct::new(':', Spacing::Alone)),
+        TokenTree::Ident(Ident::new("compile_error", span)),
+        TokenTree::Punct(Punct::new('!', Spacing::Alone)),
+    ];
     let lit = proc_macro::Literal::string(msg);
     ts.push(TokenTree::Group(Group::new(
         Delimiter::Parenthesis,
