@@ -89,11 +89,7 @@ impl Shared {
                 parker: Parker::new(),
                 polls: Padded(std::sync::atomic::AtomicU64::new(0)),
             });
-            cores.push(worker::Core::new(
-                index,
-                local,
-                settings.global_queue_interval,
-            ));
+            cores.push(worker::Core::new(index, local, &settings));
         }
         let shared = Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),

@@ -9,6 +9,13 @@
 //!
 //! When the ring is full, the owner moves half of it to the global queue in
 //! one claim, so a burst of spawns never blocks and never loses a task.
+//!
+//! Unlike .NET's local queue (LIFO for its owner), the ring is FIFO for its
+//! owner, as Tokio's is: with the LIFO slot in front of it, the newest task
+//! still runs next, and old local work is never starved by new work.
+//! crossbeam-deque's `Worker` was measured in its place: no faster within
+//! the noise of this machine, and it allocates as it grows (1.003
+//! allocations per spawn from a worker against the ring's 1.000).
 
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::Arc;

@@ -10,7 +10,7 @@
 //! reaches the core through [`schedule_on_current_worker`].
 
 use super::Shared;
-use super::queue::Local;
+use super::queue::{Local, Overflow};
 use crate::task::raw::Notified;
 use crate::task::schedule::Hint;
 use std::cell::{Cell, RefCell};
@@ -29,6 +29,11 @@ pub(crate) struct Core {
     window: Window,
     is_searching: bool,
     rng: FastRand,
+    /// Tasks that called `yield_now` here, on their way to the back of the
+    /// global queue (see `flush_yields`). Capacity reserved up front.
+    yielded: Vec<Notified>,
+    /// How many yielded tasks are gathered before a flush.
+    yield_batch: usize,
 }
 
 /// The current measuring window of the global queue interval: when it
@@ -41,8 +46,9 @@ struct Window {
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, local: Local, interval: u32) -> Core {
-        let interval = interval.max(1);
+    pub(crate) fn new(index: usize, local: Local, settings: &super::PoolSettings) -> Core {
+        let interval = settings.global_queue_interval.max(1);
+        let yield_batch = settings.yield_batch.max(1);
         Core {
             index,
             local,
@@ -55,6 +61,8 @@ impl Core {
             },
             is_searching: false,
             rng: FastRand::new(index as u64 + 1),
+            yielded: Vec::with_capacity(yield_batch),
+            yield_batch,
         }
     }
 
@@ -107,7 +115,7 @@ pub(crate) fn schedule_on_current_worker(
         }
         crate::diag::counters::scheduled();
         let shared = &*w.shared;
-        if matches!(hint, Hint::Yield | Hint::Remote) {
+        if hint == Hint::Remote {
             shared.push_global(task);
             return Ok(());
         }
@@ -122,6 +130,13 @@ pub(crate) fn schedule_on_current_worker(
             shared.push_global(task);
             return Ok(());
         };
+        if hint == Hint::Yield {
+            core.yielded.push(task);
+            if core.yielded.len() >= core.yield_batch {
+                flush_yields(shared, core);
+            }
+            return Ok(());
+        }
         if hint == Hint::Normal && shared.settings.lifo_slot {
             match core.lifo.replace(task) {
                 // Only this worker runs the slot: nobody else to tell.
@@ -190,6 +205,7 @@ pub(super) fn next_task(ctx: &WorkerContext) -> Option<Notified> {
         core.until_global -= 1;
         if core.until_global == 0 {
             global_check_done(core, &shared.settings);
+            flush_yields(shared, core);
             if let Some(t) = take_from_global(shared, core) {
                 return Some(t);
             }
@@ -200,8 +216,28 @@ pub(super) fn next_task(ctx: &WorkerContext) -> Option<Notified> {
         if let Some(t) = core.local.pop() {
             return Some(t);
         }
+        flush_yields(shared, core);
         take_from_global(shared, core)
     })
+}
+
+/// Moves the tasks that yielded on this worker to the back of the global
+/// queue, in one batch, and wakes a worker for them if nobody searches.
+///
+/// A yielded task goes to the global queue, behind everything queued there
+/// (as .NET's `Task.Yield` does), but in batches: the worker gathers them and
+/// appends them whenever it is about to read the global queue itself (at
+/// the fairness check, or when its local work runs out, so always before it
+/// parks) or when `yield_batch` have gathered. So a yield-heavy load moves
+/// the global queue's cache lines once per batch, not once per yield. The
+/// price: a yielded task is out of other workers' reach until then, at most
+/// one fairness interval while its worker is busy.
+pub(super) fn flush_yields(shared: &Shared, core: &mut Core) {
+    if core.yielded.is_empty() {
+        return;
+    }
+    shared.inject.push_batch(&mut core.yielded.drain(..));
+    shared.notify_parked();
 }
 
 /// Picks the next fairness interval: as many ticks as fit in
