@@ -42,8 +42,18 @@ impl Spawn {
         options: TaskCreationOptions,
         location: &'static Location<'static>,
     ) -> Spawn {
+        Self::work_on(crate::runtime::current_home(), options, location)
+    }
+
+    /// Work for the pool of `home` (looking up no current runtime: from a
+    /// thread outside any runtime, that lookup would start the default one).
+    pub(crate) fn work_on(
+        home: Home,
+        options: TaskCreationOptions,
+        location: &'static Location<'static>,
+    ) -> Spawn {
         Spawn {
-            home: crate::runtime::current_home(),
+            home,
             options,
             location,
             kind: TaskKind::Work,
