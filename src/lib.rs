@@ -42,6 +42,7 @@ pub use task::{
     AggregateError, CanceledError, ContinuationOptions, InvalidOperationError, Task,
     TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus, yield_now,
 };
+pub use task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};
 /// Runs an `async fn main` on tasklane. C#: `static async Task Main()`.
 ///
 /// ```

@@ -5,6 +5,8 @@
 //! code that ships. Nothing above this module names `std::sync` directly for
 //! protocol state.
 
+// The facade offers every primitive a protocol may need, used or not yet.
+#[allow(unused_imports)]
 #[cfg(not(loom))]
 mod imp {
     pub(crate) mod sync {
@@ -15,6 +17,12 @@ mod imp {
                 AtomicBool, AtomicPtr, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering, fence,
             };
         }
+    }
+
+    /// Spin-loop hint (loom yields instead).
+    #[inline(always)]
+    pub(crate) fn spin_loop() {
+        std::hint::spin_loop();
     }
 
     pub(crate) mod cell {
@@ -42,6 +50,7 @@ mod imp {
     }
 }
 
+#[allow(unused_imports)]
 #[cfg(loom)]
 mod imp {
     pub(crate) mod sync {
@@ -56,6 +65,11 @@ mod imp {
 
     pub(crate) mod cell {
         pub(crate) use loom::cell::UnsafeCell;
+    }
+
+    /// Spin-loop hint (loom yields instead).
+    pub(crate) fn spin_loop() {
+        loom::thread::yield_now();
     }
 
     pub(crate) mod thread {

@@ -5,6 +5,8 @@
 mod contexts;
 #[path = "../examples/tour/io.rs"]
 mod io;
+#[path = "../examples/tour/scheduler.rs"]
+mod scheduler;
 #[path = "../examples/tour/task_core.rs"]
 mod task_core;
 
@@ -36,4 +38,9 @@ fn cancellation_section_runs() {
 #[test]
 fn io_section_runs() {
     io::run();
+}
+
+#[test]
+fn scheduler_section_runs() {
+    scheduler::run();
 }

@@ -7,6 +7,7 @@
 mod cancellation;
 mod contexts;
 mod io;
+mod scheduler;
 mod task_core;
 
 fn section(title: &str) {
@@ -38,11 +39,13 @@ fn main() {
     task_core::broken_promise();
     section("8. A fault nobody looked at is reported");
     task_core::unobserved();
-    section("9. Cancellation and time");
+    section("9. The scheduler: work stealing, fairness, ValueTask");
+    scheduler::run();
+    section("10. Cancellation and time");
     cancellation::run();
-    section("10. Contexts: a UI thread, configure_await, and waits that cannot deadlock");
+    section("11. Contexts: a UI thread, configure_await, and waits that cannot deadlock");
     contexts::run();
-    section("11. Async I/O keeps no thread waiting");
+    section("12. Async I/O keeps no thread waiting");
     io::run();
 
     println!();

@@ -43,6 +43,7 @@ static HANDLER: RwLock<Option<Handler>> = RwLock::new(None);
 /// previous one; `None` restores the default (an error event through
 /// `tracing`, also printed to stderr when no tracing subscriber is set). C#:
 /// `TaskScheduler.UnobservedTaskException += …`.
+#[allow(clippy::type_complexity)] // The handler type, spelled out for the docs.
 pub fn set_unobserved_fault_handler(
     handler: Option<UnobservedFaultHandler>,
 ) -> Option<UnobservedFaultHandler> {

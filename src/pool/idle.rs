@@ -3,7 +3,9 @@
 //! The protocol and its proof are in `pool/README.md`.
 
 use crate::loom::sync::Mutex;
-use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use crate::loom::sync::atomic::{
+    AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::SeqCst, fence,
+};
 
 /// Bits of `state` below this count searching workers; above, unparked ones.
 const UNPARK_SHIFT: usize = 16;
@@ -40,41 +42,47 @@ impl Idle {
     /// worker is counted as unparked and searching before this returns, so
     /// concurrent notifiers do not wake a second one.
     pub(crate) fn worker_to_notify(&self) -> Option<usize> {
-        // Orders the caller's queue push before the state read (see README,
-        // "no lost wake-up").
-        crate::loom::sync::atomic::fence(SeqCst);
-        if !self.notify_should_wakeup() {
+        // Orders the caller's queue push before the state read, against the
+        // parking worker's fence (README, "no lost wake-up"). A fence, not a
+        // read-modify-write of `state`: the state's cache line stays shared
+        // between busy workers instead of moving at every push.
+        fence(SeqCst);
+        if !self.should_wake(self.state.load(Acquire)) {
             return None;
         }
         let mut sleepers = crate::loom::lock(&self.sleepers);
-        if !self.notify_should_wakeup() {
+        if !self.should_wake(self.state.load(Acquire)) {
             return None;
         }
         let idx = sleepers.pop()?;
-        self.state.fetch_add(1 | (1 << UNPARK_SHIFT), SeqCst);
+        // The woken worker counts as unparked and searching from here, so
+        // concurrent notifiers see a searcher and wake nobody else.
+        self.state.fetch_add(1 | (1 << UNPARK_SHIFT), AcqRel);
         Some(idx)
     }
 
-    fn notify_should_wakeup(&self) -> bool {
-        let s = self.state.load(SeqCst);
+    /// The Go rule: wake only when nobody searches and somebody sleeps.
+    fn should_wake(&self, s: usize) -> bool {
         num_searching(s) == 0 && num_unparked(s) < self.num_workers
     }
 
     /// A worker with nothing to do wants to steal. At most half the workers
     /// search at once; false means "do not search".
     pub(crate) fn transition_worker_to_searching(&self) -> bool {
-        let s = self.state.load(SeqCst);
+        let s = self.state.load(Acquire);
         if 2 * num_searching(s) >= self.num_workers {
             return false;
         }
-        self.state.fetch_add(1, SeqCst);
+        // Two workers may both pass the check: more than half searching for
+        // a moment only costs contention, never a lost wake-up.
+        self.state.fetch_add(1, AcqRel);
         true
     }
 
     /// A searching worker found work. True if it was the last searcher: the
     /// caller must then notify another worker, since more work may wait.
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
-        let prev = self.state.fetch_sub(1, SeqCst);
+        let prev = self.state.fetch_sub(1, AcqRel);
         debug_assert!(num_searching(prev) > 0);
         num_searching(prev) == 1
     }
@@ -84,9 +92,13 @@ impl Idle {
     pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) -> bool {
         let mut sleepers = crate::loom::lock(&self.sleepers);
         let dec = (1 << UNPARK_SHIFT) + usize::from(is_searching);
-        let prev = self.state.fetch_sub(dec, SeqCst);
+        let prev = self.state.fetch_sub(dec, AcqRel);
         debug_assert!(num_unparked(prev) > 0);
         sleepers.push(index);
+        drop(sleepers);
+        // Orders this state change before the caller's re-check of the
+        // queues, against the notifier's fence (README, "no lost wake-up").
+        fence(SeqCst);
         is_searching && num_searching(prev) == 1
     }
 
@@ -105,25 +117,10 @@ impl Idle {
         let mut sleepers = crate::loom::lock(&self.sleepers);
         if let Some(pos) = sleepers.iter().position(|&i| i == index) {
             sleepers.swap_remove(pos);
-            self.state.fetch_add(1 << UNPARK_SHIFT, SeqCst);
+            self.state.fetch_add(1 << UNPARK_SHIFT, AcqRel);
             true
         } else {
             false
         }
-    }
-
-    /// Every parked worker, for shutdown.
-    pub(crate) fn sleepers(&self) -> Vec<usize> {
-        crate::loom::lock(&self.sleepers).clone()
-    }
-
-    /// Workers searching for work now.
-    pub(crate) fn searching(&self) -> usize {
-        num_searching(self.state.load(SeqCst))
-    }
-
-    /// Workers not parked now.
-    pub(crate) fn unparked(&self) -> usize {
-        num_unparked(self.state.load(SeqCst))
     }
 }

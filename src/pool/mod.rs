@@ -2,6 +2,9 @@
 //! queue, and workers that park without losing wake-ups or waking a herd.
 //!
 #![doc = include_str!("README.md")]
+// The README links the private items it describes, so `cargo doc` fails
+// when one is renamed; they are not shown in the public docs.
+#![allow(rustdoc::private_intra_doc_links)]
 
 mod blocking;
 pub(crate) mod driver;
@@ -22,9 +25,9 @@ pub use hill_climbing::{Decision, HillClimbing, HillClimbingSettings, Transition
 pub use settings::PoolSettings;
 pub use thread_pool::ThreadPool;
 
-pub(crate) use worker::{current_worker_index, schedule_on_current_worker};
+pub(crate) use worker::schedule_on_current_worker;
 
-use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::task::raw::{Notified, RawTask, TaskRef};
 use crate::task::registry::Registry;
 use crate::task::schedule::{Hint, Schedule};
@@ -38,13 +41,38 @@ use std::time::Instant;
 pub(crate) struct Remote {
     steal: queue::Steal,
     parker: Parker,
+    /// Polls this worker ran. Written only by the worker (a plain load and
+    /// store, no read-modify-write), on its own cache line so thieves
+    /// reading `steal` do not share it.
+    polls: Padded<std::sync::atomic::AtomicU64>,
 }
+
+/// Keeps a value on cache lines of its own.
+#[repr(align(128))]
+pub(crate) struct Padded<T>(pub(crate) T);
 
 impl Remote {
     /// Tasks in this worker's ring now (approximate).
     pub(crate) fn queued(&self) -> usize {
         self.steal.len()
     }
+
+    /// The worker ran `n` more polls (called only by the worker).
+    fn polled(&self, n: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.polls.0.store(self.polls.0.load(Relaxed) + n, Relaxed);
+    }
+}
+
+/// Why a parked worker woke.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Woken {
+    /// A notifier took it out of the sleepers, counting it as searching.
+    Notified,
+    /// The I/O driver it slept in queued work on it.
+    LocalWork,
+    /// The pool is shutting down.
+    Shutdown,
 }
 
 /// The pool state every worker and every handle shares.
@@ -58,10 +86,6 @@ pub(crate) struct Shared {
     /// Workers still running their loop; shutdown waits for zero.
     live_workers: Mutex<usize>,
     workers_exited: Condvar,
-    /// Tasks completed by workers (polls that ended a task are not counted
-    /// separately: every poll counts as one work item, as .NET counts
-    /// dispatched work items).
-    pub(crate) completed_items: AtomicU64,
     /// An id for diagnostics.
     pub(crate) id: u64,
     /// The I/O driver parked workers sleep in (`driver.rs`), set before the
@@ -82,19 +106,19 @@ impl Shared {
             remotes.push(Remote {
                 steal,
                 parker: Parker::new(),
+                polls: Padded(std::sync::atomic::AtomicU64::new(0)),
             });
-            cores.push(worker::Core::new(index, local));
+            cores.push(worker::Core::new(index, local, &settings));
         }
         let shared = Arc::new(Shared {
             remotes: remotes.into_boxed_slice(),
-            inject: Inject::new(),
+            inject: Inject::new(settings.global_queue_capacity),
             idle: Idle::new(n),
             registry: Registry::new(4 * n),
             settings,
             shutdown: AtomicBool::new(false),
             live_workers: Mutex::new(0),
             workers_exited: Condvar::new(),
-            completed_items: AtomicU64::new(0),
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             driver: std::sync::OnceLock::new(),
         });
@@ -135,11 +159,63 @@ impl Shared {
         !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
     }
 
+    /// Queues a task on the global queue and wakes a worker for it if
+    /// nobody is searching.
+    fn push_global(&self, task: Notified) {
+        self.inject.push(task);
+        self.notify_parked();
+    }
+
     /// Queues a task from a thread that is not one of this pool's workers.
     fn schedule_remote(&self, task: Notified) {
         crate::diag::counters::scheduled();
-        self.inject.push(task);
-        self.notify_parked();
+        self.push_global(task);
+    }
+
+    /// Work items the workers have run: every poll counts as one, as .NET
+    /// counts dispatched work items.
+    pub(crate) fn completed_items(&self) -> u64 {
+        self.remotes
+            .iter()
+            .map(|r| r.polls.0.load(std::sync::atomic::Ordering::Relaxed))
+            .sum()
+    }
+
+    /// Parks worker `index` until something needs it: a notifier (it is
+    /// then counted as searching), work the I/O driver queued on it while it
+    /// slept there (`has_local_work`), or shutdown.
+    pub(crate) fn park_worker(
+        &self,
+        index: usize,
+        was_searching: bool,
+        has_local_work: impl Fn() -> bool,
+    ) -> Woken {
+        if self.idle.transition_worker_to_parked(index, was_searching) && self.has_queued_work() {
+            // We were the last searcher and work arrived meanwhile: make sure
+            // a worker (maybe this one) wakes for it.
+            self.notify_parked();
+        }
+        loop {
+            if self.is_shutdown() {
+                self.idle.remove_sleeper(index);
+                return Woken::Shutdown;
+            }
+            self.remotes[index].parker.park();
+            if self.idle.was_notified(index) {
+                return Woken::Notified;
+            }
+            if has_local_work() {
+                // Not still listed as parked: a notifier took us out and
+                // counted us as searching meanwhile.
+                return if self.idle.remove_sleeper(index) {
+                    Woken::LocalWork
+                } else {
+                    Woken::Notified
+                };
+            }
+            // A wake-up with us still listed as parked: shutdown, or a token
+            // left by an earlier unpark. Sleep again unless shutting down.
+        }
     }
 
     /// Starts the worker threads.

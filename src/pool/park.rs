@@ -6,8 +6,6 @@ use super::driver::ParkDriver;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Condvar, Mutex};
 use std::sync::Arc;
-#[cfg(not(loom))]
-use std::time::Duration;
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
@@ -59,7 +57,8 @@ impl Parker {
         {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                self.state.store(EMPTY, SeqCst);
+                // A swap, not a store: see `park_condvar`.
+                self.state.swap(EMPTY, SeqCst);
                 return;
             }
             Err(actual) => unreachable!("inconsistent park state {actual}"),
@@ -78,8 +77,8 @@ impl Parker {
             .is_err()
         {
             // Unparked meanwhile (its driver wake reached the holder: a
-            // harmless spurious wake-up there).
-            self.state.store(EMPTY, SeqCst);
+            // harmless spurious wake-up there). A swap: see `park_condvar`.
+            self.state.swap(EMPTY, SeqCst);
             return;
         }
         self.park_condvar();
@@ -97,8 +96,14 @@ impl Parker {
         match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
             Ok(_) => {}
             Err(NOTIFIED) => {
-                // Unparked between the two checks: consume the token.
-                self.state.store(EMPTY, SeqCst);
+                // Unparked between the two checks: consume the token. A
+                // swap, not a store: it reads the latest unpark, so what
+                // that unparker wrote before unparking (a shutdown flag) is
+                // visible after we return. A store could consume a second
+                // unpark without synchronizing with it (found by loom:
+                // `parking_two_workers_loses_no_wakeup`).
+                let token = self.state.swap(EMPTY, SeqCst);
+                debug_assert_eq!(token, NOTIFIED);
                 return;
             }
             Err(actual) => unreachable!("inconsistent park state {actual}"),
@@ -114,34 +119,6 @@ impl Parker {
             }
             // Spurious wakeup: sleep again.
         }
-    }
-
-    /// Sleeps until unparked or `timeout` passes. True if unparked.
-    #[cfg(not(loom))]
-    pub(crate) fn park_timeout(&self, timeout: Duration) -> bool {
-        if self
-            .state
-            .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
-            .is_ok()
-        {
-            return true;
-        }
-        let guard = crate::loom::lock(&self.lock);
-        match self.state.compare_exchange(EMPTY, PARKED, SeqCst, SeqCst) {
-            Ok(_) => {}
-            Err(NOTIFIED) => {
-                self.state.store(EMPTY, SeqCst);
-                return true;
-            }
-            Err(actual) => unreachable!("inconsistent park state {actual}"),
-        }
-        let (_guard, _) = self
-            .cvar
-            .wait_timeout(guard, timeout)
-            .unwrap_or_else(|p| p.into_inner());
-        // Whatever woke us, leave the parked state; a token that arrived
-        // counts as an unpark.
-        self.state.swap(EMPTY, SeqCst) == NOTIFIED
     }
 
     /// Wakes the parked thread, or leaves a token for its next park.

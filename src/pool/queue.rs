@@ -9,6 +9,13 @@
 //!
 //! When the ring is full, the owner moves half of it to the global queue in
 //! one claim, so a burst of spawns never blocks and never loses a task.
+//!
+//! Unlike .NET's local queue (LIFO for its owner), the ring is FIFO for its
+//! owner, as Tokio's is: with the LIFO slot in front of it, the newest task
+//! still runs next, and old local work is never starved by new work.
+//! crossbeam-deque's `Worker` was measured in its place: no faster within
+//! the noise of this machine, and it allocates as it grows (1.003
+//! allocations per spawn from a worker against the ring's 1.000).
 
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::Arc;
@@ -100,18 +107,20 @@ impl Inner {
 }
 
 impl Local {
-    /// Tasks in the queue now (approximate while thieves run).
-    pub(crate) fn len(&self) -> usize {
+    /// True if the ring holds no task the owner could pop.
+    pub(crate) fn is_empty(&self) -> bool {
         let (_, real) = unpack(self.inner.head.load(Acquire));
-        let tail = self.inner.tail.load(Acquire);
-        tail.wrapping_sub(real) as usize
+        // Only the owner writes `tail`.
+        real == self.inner.tail.load(Relaxed)
     }
 
-    /// True if there is room for one more task without overflowing.
-    pub(crate) fn has_room(&self) -> bool {
+    /// Slots free now; thieves only ever free more, so this many pushes
+    /// cannot overflow.
+    pub(crate) fn remaining_slots(&self) -> usize {
         let (steal, _) = unpack(self.inner.head.load(Acquire));
-        let tail = self.inner.tail.load(Acquire);
-        (tail.wrapping_sub(steal) as usize) < CAPACITY
+        // Only the owner writes `tail`.
+        let tail = self.inner.tail.load(Relaxed);
+        CAPACITY - tail.wrapping_sub(steal) as usize
     }
 
     /// Pushes a task at the back; a full ring moves half of itself (and this

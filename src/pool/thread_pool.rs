@@ -3,7 +3,6 @@
 use crate::runtime::Handle;
 use crate::task::TaskCreationOptions;
 use std::panic::Location;
-use std::sync::atomic::Ordering;
 
 /// The thread pool of the current runtime (the process-wide default runtime
 /// when the calling thread is in none). C#: `System.Threading.ThreadPool`.
@@ -45,10 +44,7 @@ impl ThreadPool {
     /// Work items the pool has run since it started. C#:
     /// `ThreadPool.CompletedWorkItemCount`.
     pub fn completed_work_item_count() -> u64 {
-        Handle::current_or_default()
-            .shared()
-            .completed_items
-            .load(Ordering::Relaxed)
+        Handle::current_or_default().shared().completed_items()
     }
 
     /// Threads the pool has now. C#: `ThreadPool.ThreadCount`.

@@ -1,12 +1,21 @@
 //! The worker loop: find work (LIFO slot, local ring, global queue, steal),
 //! run it, park when there is none.
+//!
+//! # Implementation
+//!
+//! [`Core`] is what only the worker thread touches: its end of the local
+//! ring, the LIFO slot, the tick and the search flag. It lives in a
+//! `RefCell` in the thread-local [`WorkerContext`] and is borrowed for each
+//! step, never while a task runs, so a task scheduling work from its poll
+//! reaches the core through [`schedule_on_current_worker`].
 
-use super::Shared;
-use super::queue::Local;
+use super::queue::{Local, Overflow};
+use super::{Shared, Woken};
 use crate::task::raw::Notified;
 use crate::task::schedule::Hint;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What only the worker thread touches.
 pub(crate) struct Core {
@@ -14,20 +23,46 @@ pub(crate) struct Core {
     local: Local,
     /// The task to run next: the last one woken by the running task.
     lifo: Option<Notified>,
-    tick: u32,
+    /// Runs of `next_task` until the global queue is checked first.
+    until_global: u32,
+    /// The global-queue fairness window (see `global_check_done`).
+    window: Window,
     is_searching: bool,
     rng: FastRand,
+    /// Tasks that called `yield_now` here, on their way to the back of the
+    /// global queue (see `flush_yields`). Capacity reserved up front.
+    yielded: Vec<Notified>,
+    /// How many yielded tasks are gathered before a flush.
+    yield_batch: usize,
+}
+
+/// The current measuring window of the global queue interval: when it
+/// started and how many ticks it has seen.
+struct Window {
+    start: Instant,
+    ticks: u32,
+    /// The interval (in ticks) chosen at the last check.
+    interval: u32,
 }
 
 impl Core {
-    pub(crate) fn new(index: usize, local: Local) -> Core {
+    pub(crate) fn new(index: usize, local: Local, settings: &super::PoolSettings) -> Core {
+        let interval = settings.global_queue_interval.max(1);
+        let yield_batch = settings.yield_batch.max(1);
         Core {
             index,
             local,
             lifo: None,
-            tick: 0,
+            until_global: interval,
+            window: Window {
+                start: Instant::now(),
+                ticks: 0,
+                interval,
+            },
             is_searching: false,
             rng: FastRand::new(index as u64 + 1),
+            yielded: Vec::with_capacity(yield_batch),
+            yield_batch,
         }
     }
 
@@ -38,7 +73,7 @@ impl Core {
 
 /// The worker's thread-local context: the pool, and its core while the
 /// worker owns it.
-struct WorkerContext {
+pub(super) struct WorkerContext {
     shared: Arc<Shared>,
     index: usize,
     core: RefCell<Option<Core>>,
@@ -51,24 +86,19 @@ thread_local! {
 fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     WORKER.with(|w| {
         let p = w.get();
+        if p.is_null() {
+            return f(None);
+        }
         // SAFETY: the pointer is set by `run` to a context on its stack for
         // the length of the worker loop, and cleared before it returns.
-        f(if p.is_null() {
-            None
-        } else {
-            Some(unsafe { &*p })
-        })
+        f(Some(unsafe { &*p }))
     })
 }
 
 /// True if the calling thread is a worker of `shared`.
+#[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
 pub(crate) fn is_worker_of(shared: &Shared) -> bool {
     with_worker(|w| w.is_some_and(|w| std::ptr::eq(Arc::as_ptr(&w.shared), shared)))
-}
-
-/// The index of the calling worker, if it is one.
-pub(crate) fn current_worker_index() -> Option<usize> {
-    with_worker(|w| w.map(|w| w.index))
 }
 
 /// Queues `task` on the calling worker if it belongs to the pool at
@@ -84,32 +114,39 @@ pub(crate) fn schedule_on_current_worker(
             return Err(task);
         }
         crate::diag::counters::scheduled();
-        let shared = &w.shared;
-        if matches!(hint, Hint::Yield | Hint::Remote) {
-            shared.inject.push(task);
-            shared.notify_parked();
+        let shared = &*w.shared;
+        if hint == Hint::Remote {
+            shared.push_global(task);
             return Ok(());
         }
-        // The core may be borrowed if this runs from inside the worker's own
-        // queue code (a task dropped there waking another); go global then.
+        // The core is borrowed when this runs from the worker's own queue
+        // code (a task dropped there waking another), and absent after the
+        // loop ended: go global then.
         let Ok(mut core) = w.core.try_borrow_mut() else {
-            shared.inject.push(task);
-            shared.notify_parked();
+            shared.push_global(task);
             return Ok(());
         };
         let Some(core) = core.as_mut() else {
-            shared.inject.push(task);
-            shared.notify_parked();
+            shared.push_global(task);
             return Ok(());
         };
+        if hint == Hint::Yield {
+            core.yielded.push(task);
+            if core.yielded.len() >= core.yield_batch {
+                flush_yields(shared, core);
+            }
+            return Ok(());
+        }
         if hint == Hint::Normal && shared.settings.lifo_slot {
             match core.lifo.replace(task) {
+                // Only this worker runs the slot: nobody else to tell.
                 None => return Ok(()),
                 Some(prev) => core.local.push_back(prev, &shared.inject),
             }
         } else {
             core.local.push_back(task, &shared.inject);
         }
+        // Work another worker could steal: wake one if nobody searches.
         shared.notify_parked();
         Ok(())
     })
@@ -123,18 +160,19 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
         core: RefCell::new(Some(core)),
     };
     WORKER.with(|w| w.set(&ctx));
-    let _enter = crate::runtime::Handle::from_shared(shared.clone()).enter();
+    let enter = crate::runtime::Handle::from_shared(shared.clone()).enter();
     worker_loop(&ctx);
-    WORKER.with(|w| w.set(std::ptr::null()));
+    drop(enter);
     // Tasks left in the local queue were canceled through the registry;
-    // dropping the core drops their refs.
+    // dropping the core drops their refs. Anything they wake goes global.
     let core = ctx.core.borrow_mut().take();
     drop(core);
+    WORKER.with(|w| w.set(std::ptr::null()));
     shared.worker_exited();
 }
 
 fn worker_loop(ctx: &WorkerContext) {
-    let shared = &ctx.shared;
+    let shared = &*ctx.shared;
     let mut ran = 0u32;
     while !shared.is_shutdown() {
         if let Some(task) = next_task(ctx).or_else(|| steal_work(ctx)) {
@@ -154,17 +192,25 @@ fn worker_loop(ctx: &WorkerContext) {
 
 fn core_mut<R>(ctx: &WorkerContext, f: impl FnOnce(&mut Core) -> R) -> R {
     let mut core = ctx.core.borrow_mut();
-    f(core.as_mut().expect("the worker owns its core"))
+    match core.as_mut() {
+        Some(core) => f(core),
+        None => unreachable!("the worker owns its core while its loop runs"),
+    }
 }
 
-/// Local work first; the global queue every `global_queue_interval` ticks,
-/// and when the local queue is empty.
-fn next_task(ctx: &WorkerContext) -> Option<Notified> {
-    let shared = &ctx.shared;
+/// Local work first, the global queue when the local queue is empty, and
+/// the global queue first once per fairness interval (so work queued from
+/// outside waits at most about `global_queue_latency` behind busy local
+/// work).
+pub(super) fn next_task(ctx: &WorkerContext) -> Option<Notified> {
+    let shared = &*ctx.shared;
     core_mut(ctx, |core| {
-        core.tick = core.tick.wrapping_add(1);
-        if core.tick % shared.settings.global_queue_interval == 0 {
-            if let Some(t) = shared.inject.pop() {
+        core.window.ticks += 1;
+        core.until_global -= 1;
+        if core.until_global == 0 {
+            global_check_done(core, &shared.settings);
+            flush_yields(shared, core);
+            if let Some(t) = take_from_global(shared, core) {
                 return Some(t);
             }
         }
@@ -174,25 +220,70 @@ fn next_task(ctx: &WorkerContext) -> Option<Notified> {
         if let Some(t) = core.local.pop() {
             return Some(t);
         }
+        flush_yields(shared, core);
         take_from_global(shared, core)
     })
 }
 
-/// Takes a fair share of the global queue into the local ring.
+/// Moves the tasks that yielded on this worker to the back of the global
+/// queue, in one batch, and wakes a worker for them if nobody searches.
+///
+/// A yielded task goes to the global queue, behind everything queued there
+/// (as .NET's `Task.Yield` does), but in batches: the worker gathers them and
+/// appends them whenever it is about to read the global queue itself (at
+/// the fairness check, or when its local work runs out, so always before it
+/// parks) or when `yield_batch` have gathered. So a yield-heavy load moves
+/// the global queue's cache lines once per batch, not once per yield. The
+/// price: a yielded task is out of other workers' reach until then, at most
+/// one fairness interval while its worker is busy.
+pub(super) fn flush_yields(shared: &Shared, core: &mut Core) {
+    if core.yielded.is_empty() {
+        return;
+    }
+    shared.inject.push_batch(&mut core.yielded.drain(..));
+    shared.notify_parked();
+}
+
+/// Picks the next fairness interval: as many ticks as fit in
+/// `global_queue_latency` at the mean tick length of the window just ended,
+/// between 2 and `global_queue_interval`. (Tokio tunes its interval the same
+/// way from an average of poll times.)
+fn global_check_done(core: &mut Core, settings: &super::PoolSettings) {
+    let now = Instant::now();
+    let elapsed = now.saturating_duration_since(core.window.start);
+    let per_tick = elapsed / core.window.ticks.max(1);
+    let max = u128::from(settings.global_queue_interval.max(1));
+    let fit = settings
+        .global_queue_latency
+        .as_nanos()
+        .checked_div(per_tick.as_nanos())
+        .unwrap_or(max);
+    core.window.interval = fit.clamp(2.min(max), max) as u32;
+    core.window.start = now;
+    core.window.ticks = 0;
+    core.until_global = core.window.interval;
+}
+
+/// Takes a fair share of the global queue: one task to run now, the rest
+/// to the back of the local ring (where thieves can reach them). The batch
+/// fits in the ring's free slots, so it never overflows back, and is at
+/// most half a ring, so one worker does not hoard it.
 fn take_from_global(shared: &Shared, core: &mut Core) -> Option<Notified> {
     if shared.inject.is_empty() {
         return None;
     }
-    let n = (shared.inject.len() / shared.num_workers() + 1).min(super::queue::CAPACITY / 2);
+    let share = shared.inject.len() / shared.num_workers() + 1;
+    let room = core.local.remaining_slots().min(super::queue::CAPACITY / 2);
+    let n = share.min(room + 1);
     let local = &mut core.local;
     shared
         .inject
         .pop_batch(n, |t| local.push_back(t, &shared.inject))
 }
 
-/// Steals from a random victim (half its queue), then the global queue.
-fn steal_work(ctx: &WorkerContext) -> Option<Notified> {
-    let shared = &ctx.shared;
+/// Steals half the queue of a random victim, then tries the global queue.
+pub(super) fn steal_work(ctx: &WorkerContext) -> Option<Notified> {
+    let shared = &*ctx.shared;
     let found = core_mut(ctx, |core| {
         if !core.is_searching {
             if !shared.idle.transition_worker_to_searching() {
@@ -230,29 +321,25 @@ fn ended_search(ctx: &WorkerContext) {
 
 fn run_task(ctx: &WorkerContext, task: Notified) {
     ended_search(ctx);
+    let remote = &ctx.shared.remotes[ctx.index];
     task.run();
-    ctx.shared
-        .completed_items
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    remote.polled(1);
     // Run what the task woke, back to back, up to the LIFO budget.
-    for _ in 0..ctx.shared.settings.max_lifo_polls {
+    let budget = ctx.shared.settings.max_lifo_polls;
+    for _ in 0..budget {
         let Some(next) = core_mut(ctx, |core| core.lifo.take()) else {
             return;
         };
         next.run();
-        ctx.shared
-            .completed_items
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        remote.polled(1);
     }
     // Budget spent: the slot's task goes behind the queued work.
-    let spilled = core_mut(ctx, |core| {
-        let t = core.lifo.take();
-        if let Some(t) = t {
+    let spilled = core_mut(ctx, |core| match core.lifo.take() {
+        Some(t) => {
             core.local.push_back(t, &ctx.shared.inject);
             true
-        } else {
-            false
         }
+        None => false,
     });
     if spilled {
         ctx.shared.notify_parked();
@@ -260,43 +347,21 @@ fn run_task(ctx: &WorkerContext, task: Notified) {
 }
 
 fn park(ctx: &WorkerContext) {
-    let shared = &ctx.shared;
-    let (index, was_searching) = core_mut(ctx, |core| {
-        (core.index, std::mem::replace(&mut core.is_searching, false))
+    let shared = &*ctx.shared;
+    let was_searching = core_mut(ctx, |core| std::mem::replace(&mut core.is_searching, false));
+    // Sleeping in the I/O driver may queue woken tasks on this worker.
+    let has_local_work = || core_mut(ctx, |core| core.lifo.is_some() || !core.local.is_empty());
+    let woken = shared.park_worker(ctx.index, was_searching, has_local_work);
+    if woken == Woken::Shutdown {
+        return;
+    }
+    // Time asleep is not work: start a fresh fairness window.
+    core_mut(ctx, |core| {
+        // Notified: a notifier counted us as searching.
+        core.is_searching = woken == Woken::Notified;
+        core.window.start = Instant::now();
+        core.window.ticks = 0;
     });
-    if shared
-        .idle
-        .transition_worker_to_parked(index, was_searching)
-        && shared.has_queued_work()
-    {
-        // We were the last searcher and work arrived meanwhile: make sure a
-        // worker (maybe this one) wakes for it.
-        shared.notify_parked();
-    }
-    loop {
-        if shared.is_shutdown() {
-            shared.idle.remove_sleeper(index);
-            return;
-        }
-        shared.remotes[index].parker.park();
-        if shared.is_shutdown() {
-            shared.idle.remove_sleeper(index);
-            return;
-        }
-        if shared.idle.was_notified(index) {
-            // A notifier counted us as searching.
-            core_mut(ctx, |core| core.is_searching = true);
-            return;
-        }
-        // Sleeping in the I/O driver may have queued woken tasks here.
-        if core_mut(ctx, |core| core.lifo.is_some() || core.local.len() > 0) {
-            let still_parked = shared.idle.remove_sleeper(index);
-            // Not still parked: a notifier took us out and counted us as
-            // searching meanwhile.
-            core_mut(ctx, |core| core.is_searching = !still_parked);
-            return;
-        }
-    }
 }
 
 /// xorshift64*: cheap randomness for picking steal victims.

@@ -190,9 +190,12 @@ impl Handle {
         F: Future<Output = crate::task::Outcome<T>> + Send + 'static,
         T: Send + 'static,
     {
-        let mut spawn = Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller());
-        spawn.home = self.home();
-        spawn.spawn(body)
+        Spawn::work_on(
+            self.home(),
+            TaskCreationOptions::DENY_CHILD_ATTACH,
+            Location::caller(),
+        )
+        .spawn(body)
     }
 
     /// Runs `future` to completion on this thread with this runtime current.

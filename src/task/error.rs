@@ -349,6 +349,14 @@ pub enum InvalidOperationError {
     RuntimeShutdown,
     /// A `ValueTask` whose result was already consumed was awaited again.
     ValueTaskConsumed,
+    /// A `ValueTask` of a `ManualResetValueTaskSource` operation was awaited
+    /// after the source was reset for a later operation.
+    StaleValueTask {
+        /// The operation (version) the `ValueTask` was made for.
+        awaited: u32,
+        /// The source's current operation.
+        current: u32,
+    },
     /// `set_error` was given an empty list of errors.
     EmptyErrorList,
     /// A blocking wait was called where it can never finish.
@@ -374,6 +382,10 @@ impl fmt::Display for InvalidOperationError {
             }
             InvalidOperationError::ValueTaskConsumed => f.write_str(
                 "this ValueTask was already awaited; convert it with as_task() to await it twice",
+            ),
+            InvalidOperationError::StaleValueTask { awaited, current } => write!(
+                f,
+                "this ValueTask stands for operation {awaited} of its ManualResetValueTaskSource, which was reset and now runs operation {current}; await each operation's ValueTask before resetting the source"
             ),
             InvalidOperationError::EmptyErrorList => {
                 f.write_str("set_errors needs at least one error")

@@ -4,7 +4,7 @@ use super::cell::Outcome;
 use super::continuation::{Continuation, Registered};
 use super::header::Header;
 use super::raw::RawTask;
-use super::state::FinalKind;
+use super::state::{FinalKind, TransitionHandlesGone};
 use super::{AggregateError, InvalidOperationError, TaskCreationOptions, TaskError, TaskStatus};
 use crate::loom::sync::atomic::Ordering;
 use crate::runtime::blocking_wait::WaitOutcome;
@@ -276,6 +276,25 @@ impl<T> Task<T> {
     }
 }
 
+impl<T> Task<T> {
+    /// The outcome of a completed task as `.await` gives it (the first
+    /// error), moving the value out when this is the last handle and
+    /// cloning it with `clone` otherwise (for holders such as `ValueTask`
+    /// that know `T: Clone` without the type saying so).
+    pub(crate) fn into_first_outcome(self, clone: fn(&T) -> T) -> Result<T, TaskError> {
+        if self.header().handles.load(Ordering::Acquire) != 1 {
+            return match self.outcome().expect("into_first_outcome after completion") {
+                Ok(v) => Ok(clone(v)),
+                Err(agg) => Err(agg.first().clone()),
+            };
+        }
+        self.take_output().map_err(|e| match e {
+            Taken::Failed(agg) => agg.first().clone(),
+            Taken::Shared(e) => e,
+        })
+    }
+}
+
 enum Taken {
     Failed(AggregateError),
     Shared(TaskError),
@@ -351,12 +370,14 @@ impl<T> Drop for Task<T> {
             drop(header.continuations.remove(key));
         }
         if header.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-            let prev = header.state.handles_gone();
-            if prev.is_complete() && prev.final_kind() == FinalKind::Faulted && !prev.is_observed()
-            {
-                crate::diag::unobserved::report(self.raw);
+            match header.state.transition_handles_gone() {
+                TransitionHandlesGone::Report => {
+                    crate::diag::unobserved::report(self.raw);
+                    self.raw.ref_dec();
+                }
+                TransitionHandlesGone::Released => {}
+                TransitionHandlesGone::Dealloc => self.raw.dealloc(),
             }
-            self.raw.ref_dec();
         }
     }
 }

@@ -23,10 +23,13 @@ pub(crate) mod schedule;
 pub(crate) mod spawn;
 pub(crate) mod state;
 mod status;
+mod value_task;
 mod yield_now;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
+#[cfg(all(test, loom))]
+mod loom_value_task;
 
 pub use aggregate::AggregateError;
 pub use completion_source::TaskCompletionSource;
@@ -38,6 +41,7 @@ pub use error::{
 pub use handle::{Completion, IntoOutput, Task};
 pub use options::{ContinuationOptions, TaskCreationOptions};
 pub use status::TaskStatus;
+pub use value_task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};
 pub use yield_now::{YieldNow, yield_now};
 
 pub(crate) use body::{AsyncBody, ClosureBody, TryClosureBody, work_error};

@@ -38,6 +38,9 @@ macro_rules! flags {
         }
 
         impl std::fmt::Debug for $name {
+            // `$bit != 0` skips the NONE flag; for the others clippy sees a
+            // constant mask and flags the check as always true.
+            #[allow(clippy::bad_bit_mask)]
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let mut first = true;
                 f.write_str(concat!(stringify!($name), "("))?;

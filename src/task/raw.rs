@@ -73,10 +73,11 @@ impl RawTask {
         }
     }
 
-    /// Wakes the task without consuming a ref.
+    /// Wakes the task without consuming a ref (the caller's ref keeps the
+    /// cell alive while it is scheduled).
     pub(crate) fn wake_by_ref(self) {
         match self.header().state.transition_to_notified_by_ref() {
-            TransitionToNotified::Submit => super::schedule::schedule(Notified(self), false),
+            TransitionToNotified::Submit => super::schedule::schedule_held(Notified(self)),
             TransitionToNotified::DoNothing | TransitionToNotified::Dealloc => {}
         }
     }
@@ -205,6 +206,7 @@ pub(crate) fn waker_ref(raw: &RawTask) -> ManuallyDrop<Waker> {
 }
 
 /// The task behind a waker, if the waker is a tasklane task waker.
+#[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
 pub(crate) fn task_of_waker(waker: &Waker) -> Option<RawTask> {
     if waker.vtable() == &WAKER_VTABLE {
         NonNull::new(waker.data() as *mut Header).map(RawTask::from_header)

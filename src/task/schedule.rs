@@ -38,6 +38,7 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn release(&self, task: RawTask) -> Option<TaskRef>;
 
     /// True when the calling thread is one this scheduler polls on.
+    #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
     fn is_current(&self) -> bool;
 
     /// A short name for diagnostics ("pool", "dispatcher 'ui'").
@@ -59,6 +60,7 @@ impl Home {
         self.0.schedule(task, hint)
     }
 
+    #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
     pub(crate) fn ptr_eq(&self, other: &Home) -> bool {
         std::ptr::addr_eq(Arc::as_ptr(&self.0), Arc::as_ptr(&other.0))
     }
@@ -90,17 +92,36 @@ pub(crate) fn with_remote_wakes<R>(f: impl FnOnce() -> R) -> R {
 
 /// Schedules a notified task on its home.
 pub(crate) fn schedule(task: Notified, yielding: bool) {
-    let hint = if yielding {
+    schedule_with(task, hint_for(yielding), Alive::Unknown);
+}
+
+/// Schedules a notified task whose cell the caller keeps alive through a
+/// ref of its own (a task handle, a waker woken by reference) until this
+/// returns.
+pub(crate) fn schedule_held(task: Notified) {
+    schedule_with(task, hint_for(false), Alive::Held);
+}
+
+fn hint_for(yielding: bool) -> Hint {
+    if yielding {
         Hint::Yield
     } else if FORCE_REMOTE.with(|c| c.get()) {
         Hint::Remote
     } else {
         Hint::Normal
-    };
-    schedule_with(task, hint);
+    }
 }
 
-fn schedule_with(task: Notified, hint: Hint) {
+/// Whether the caller keeps the task's cell alive while it is scheduled.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Alive {
+    /// The caller holds a ref of its own besides the `Notified`.
+    Held,
+    /// The `Notified` may be the only ref.
+    Unknown,
+}
+
+fn schedule_with(task: Notified, hint: Hint, alive: Alive) {
     let raw = task.raw();
     // SAFETY: rule 2 of header.rs — we own the NOTIFIED transition, which
     // happened after the last owner's writes to `home`.
@@ -119,17 +140,33 @@ fn schedule_with(task: Notified, hint: Hint) {
         Ok(()) => return,
         Err(task) => task,
     };
-    // Slow path: hold the home alive while scheduling, since the task may run,
-    // finish and drop its home before `schedule` returns.
-    if let Some(home) = home_of(raw) {
-        home.schedule(task, hint);
+    match alive {
+        Alive::Held => {
+            // The caller's ref keeps the cell, and with it the home, alive
+            // until we return: borrow the home instead of cloning its `Arc`
+            // (a count every spawning thread shares).
+            // SAFETY: rule 2, as above; the caller's ref keeps the header.
+            raw.header().home.with(|h| {
+                // SAFETY: as above.
+                if let Some(home) = unsafe { (*h).as_ref() } {
+                    home.schedule(task, hint);
+                }
+            });
+        }
+        Alive::Unknown => {
+            // Hold the home alive while scheduling: the task may run, finish
+            // and drop its home before `schedule` returns.
+            if let Some(home) = home_of(raw) {
+                home.schedule(task, hint);
+            }
+        }
     }
 }
 
 /// Reschedules a task that was woken while it ran.
 pub(crate) fn schedule_requeue(task: Notified, yielded: bool) {
     let hint = if yielded { Hint::Yield } else { Hint::Requeue };
-    schedule_with(task, hint);
+    schedule_with(task, hint, Alive::Unknown);
 }
 
 /// Reads a task's home (rule 2 of header.rs applies to the caller).

@@ -42,8 +42,18 @@ impl Spawn {
         options: TaskCreationOptions,
         location: &'static Location<'static>,
     ) -> Spawn {
+        Self::work_on(crate::runtime::current_home(), options, location)
+    }
+
+    /// Work for the pool of `home` (looking up no current runtime: from a
+    /// thread outside any runtime, that lookup would start the default one).
+    pub(crate) fn work_on(
+        home: Home,
+        options: TaskCreationOptions,
+        location: &'static Location<'static>,
+    ) -> Spawn {
         Spawn {
-            home: crate::runtime::current_home(),
+            home,
             options,
             location,
             kind: TaskKind::Work,
@@ -71,24 +81,37 @@ impl Spawn {
         F: Future<Output = Outcome<T>> + 'static,
         T: 'static,
     {
-        let parent = attach_to_parent(self.options);
-        let hot = matches!(self.start, Start::Hot | Start::Inline);
+        let Spawn {
+            home,
+            options,
+            location,
+            kind,
+            start,
+        } = self;
+        let parent = attach_to_parent(options);
+        let hot = matches!(start, Start::Hot | Start::Inline);
         // Refs: the handles (one for all), the registry, and the first Notified.
         let refs = 2 + usize::from(hot);
-        let state = State::new(refs, self.start == Start::Cold, hot);
+        let state = State::new(refs, start == Start::Cold, hot);
+        // The home moves into the header (no second clone of its `Arc`: that
+        // count is shared by every thread spawning onto the pool). The
+        // header keeps the scheduler alive while the cell lives, and our
+        // handle keeps the cell alive below, so this pointer stays valid.
+        let scheduler: *const dyn super::schedule::Schedule = std::sync::Arc::as_ptr(&home.0);
         let header = Header::new(
             state,
             Cell::<F, T>::vtable(),
-            self.kind,
-            self.options,
-            self.location,
-            Some(self.home.clone()),
+            kind,
+            options,
+            location,
+            Some(home),
             ExecutionContext::capture(),
             parent,
         );
         let raw = Cell::allocate(header, Stage::Running(future));
         let task = Task::from_new_raw(raw);
-        if !self.home.0.bind(raw) {
+        // SAFETY: see `scheduler` above: the header's `Arc` owns it.
+        if !unsafe { &*scheduler }.bind(raw) {
             // The scheduler is shut down: no registry ref; cancel at once.
             raw.ref_dec();
             raw.shutdown(CancelReason::RuntimeShutdown);
@@ -98,8 +121,8 @@ impl Spawn {
             return task;
         }
         crate::diag::counters::task_spawned();
-        match self.start {
-            Start::Hot => schedule_new(raw, self.options),
+        match start {
+            Start::Hot => schedule_new(raw, options),
             Start::Inline => Notified(raw).run(),
             Start::Cold | Start::Waiting => {}
         }
@@ -107,14 +130,15 @@ impl Spawn {
     }
 }
 
-/// Schedules a task's first Notified ref according to its options.
+/// Schedules a task's first Notified ref according to its options. The
+/// caller holds a task handle, which keeps the cell alive meanwhile.
 pub(crate) fn schedule_new(raw: RawTask, options: TaskCreationOptions) {
     if options.contains(TaskCreationOptions::LONG_RUNNING) {
         crate::pool::run_dedicated(Notified(raw));
     } else if options.contains(TaskCreationOptions::PREFER_FAIRNESS) {
-        super::schedule::with_remote_wakes(|| super::schedule::schedule(Notified(raw), false));
+        super::schedule::with_remote_wakes(|| super::schedule::schedule_held(Notified(raw)));
     } else {
-        super::schedule::schedule(Notified(raw), false);
+        super::schedule::schedule_held(Notified(raw));
     }
 }
 

@@ -35,7 +35,7 @@ const WAITING_CHILDREN: usize = 1 << 7;
 const HAS_CONTINUATIONS: usize = 1 << 8;
 /// Someone read the failure (await, wait, result, exception, when_all).
 const OBSERVED: usize = 1 << 9;
-/// The last `Task` handle dropped. Set once by `handles_gone`.
+/// The last `Task` handle dropped. Set once by `transition_handles_gone`.
 const NO_HANDLES: usize = 1 << 10;
 
 const REF_SHIFT: usize = 16;
@@ -117,6 +117,18 @@ pub(crate) enum TransitionToStarted {
     Submit,
     /// The task was already started (or completed).
     AlreadyStarted,
+}
+
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum TransitionHandlesGone {
+    /// The task faulted and nobody observed it: the caller reports the
+    /// fault, then drops the handles' ref (it still holds it).
+    Report,
+    /// The handles' ref was dropped.
+    Released,
+    /// The handles' ref was dropped and was the last: deallocate.
+    Dealloc,
 }
 
 #[must_use]
@@ -341,13 +353,26 @@ impl State {
         }
     }
 
-    /// The last handle dropped: sets NO_HANDLES. Returns the snapshot before.
-    /// The handles' shared ref is dropped separately by the caller, after
-    /// any unobserved-fault report (which needs the cell alive).
-    pub(crate) fn handles_gone(&self) -> Snapshot {
-        let prev = Snapshot(self.val.fetch_or(NO_HANDLES, AcqRel));
-        debug_assert!(!prev.has_no_handles());
-        prev
+    /// The last handle dropped: sets NO_HANDLES and, unless a fault must
+    /// be reported first, drops the handles' shared ref in the same atomic
+    /// step (one operation on the state word instead of two; the drop of a
+    /// task handle is on every spawn's path).
+    pub(crate) fn transition_handles_gone(&self) -> TransitionHandlesGone {
+        self.fetch_update(|mut s| {
+            debug_assert!(!s.has_no_handles());
+            s.0 |= NO_HANDLES;
+            if s.is_complete() && s.final_kind() == FinalKind::Faulted && !s.is_observed() {
+                // The report needs the cell: the caller drops the ref after.
+                return (Some(s), TransitionHandlesGone::Report);
+            }
+            s.ref_dec();
+            let a = if s.ref_count() == 0 {
+                TransitionHandlesGone::Dealloc
+            } else {
+                TransitionHandlesGone::Released
+            };
+            (Some(s), a)
+        })
     }
 
     pub(crate) fn ref_inc(&self) {
@@ -362,6 +387,13 @@ impl State {
         let prev = Snapshot(self.val.fetch_sub(REF_ONE, AcqRel));
         debug_assert!(prev.ref_count() >= 1);
         prev.ref_count() == 1
+    }
+
+    /// Drops two refs at once; true if they were the last.
+    pub(crate) fn ref_dec_twice(&self) -> bool {
+        let prev = Snapshot(self.val.fetch_sub(2 * REF_ONE, AcqRel));
+        debug_assert!(prev.ref_count() >= 2);
+        prev.ref_count() == 2
     }
 }
 

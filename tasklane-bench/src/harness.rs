@@ -57,6 +57,7 @@ impl Row {
 }
 
 /// Runs `f` for warm-up then timed iterations; returns the median time.
+#[allow(dead_code)] // For suites with no peer in the same closure.
 pub fn median_time(opts: &Opts, mut f: impl FnMut()) -> Duration {
     for _ in 0..opts.warmup {
         f();
@@ -76,6 +77,28 @@ pub fn median_time(opts: &Opts, mut f: impl FnMut()) -> Duration {
 /// iterations so machine noise hits both alike; returns (tasklane, peer)
 /// medians in microseconds.
 pub fn compare(opts: &Opts, mut tasklane: impl FnMut(), mut peer: impl FnMut()) -> (f64, f64) {
+    compare_timed(
+        opts,
+        || {
+            let s = Instant::now();
+            tasklane();
+            s.elapsed()
+        },
+        || {
+            let s = Instant::now();
+            peer();
+            s.elapsed()
+        },
+    )
+}
+
+/// As [`compare`], for workloads with untimed set-up and tear-down in each
+/// iteration: each closure measures its own timed part and returns it.
+pub fn compare_timed(
+    opts: &Opts,
+    mut tasklane: impl FnMut() -> Duration,
+    mut peer: impl FnMut() -> Duration,
+) -> (f64, f64) {
     for _ in 0..opts.warmup {
         tasklane();
         peer();
@@ -83,12 +106,8 @@ pub fn compare(opts: &Opts, mut tasklane: impl FnMut(), mut peer: impl FnMut()) 
     let mut a = Vec::with_capacity(opts.iters);
     let mut b = Vec::with_capacity(opts.iters);
     for _ in 0..opts.iters.max(1) {
-        let s = Instant::now();
-        tasklane();
-        a.push(s.elapsed());
-        let s = Instant::now();
-        peer();
-        b.push(s.elapsed());
+        a.push(tasklane());
+        b.push(peer());
     }
     (median_us(&mut a), median_us(&mut b))
 }

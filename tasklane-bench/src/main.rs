@@ -9,19 +9,28 @@
 mod contexts;
 mod harness;
 mod io;
+mod memory;
+mod scheduler;
 mod time;
 
 use harness::{Opts, Row};
 
-/// A suite's entry point.
+/// A suite: runs its workloads, returns one row each.
 type Suite = fn(&Opts) -> Vec<Row>;
 
 /// The suites, by name.
 const SUITES: &[(&str, Suite)] = &[
+    ("scheduler", scheduler::run),
+    ("memory", memory::run),
+    ("time", time::run),
     ("contexts", contexts::run),
     ("io", io::run),
-    ("time", time::run),
 ];
+
+/// Counts allocations in the memory suite's child processes (see
+/// `memory.rs`); elsewhere it only forwards to the system allocator.
+#[global_allocator]
+static ALLOCATOR: memory::CountingAlloc = memory::CountingAlloc;
 
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
@@ -33,7 +42,11 @@ fn usage() -> ! {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some(memory::CHILD_ARG) {
+        memory::child_main(&all[1..]);
+    }
+    let mut args = all.into_iter();
     let Some(suite) = args.next() else { usage() };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut opts = Opts {

@@ -52,7 +52,7 @@ const STEPS: &[Step] = &[
             "target/loom",
             "loom",
         ],
-        env: &[("RUSTFLAGS", "--cfg loom"), ("LOOM_MAX_PREEMPTIONS", "3")],
+        env: &[("RUSTFLAGS", "--cfg loom"), ("LOOM_MAX_PREEMPTIONS", "2")],
     },
     Step {
         name: "doc",
