@@ -239,7 +239,7 @@ fn parker_unpark_before_or_during_park_wakes() {
         let th = {
             let (parker, woken) = (parker.clone(), woken.clone());
             thread::spawn(move || {
-                parker.park();
+                parker.park_timeout(None);
                 woken.store(true, Release);
             })
         };
