@@ -16,6 +16,7 @@
 //! stand down, retire) happen under one lock that also holds the sleepers
 //! list and the live thread count.
 
+use super::slots::Padded;
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{
     AtomicU8, AtomicU64, AtomicUsize, Ordering::AcqRel, Ordering::Acquire, Ordering::Release,
@@ -135,13 +136,21 @@ struct Inner {
 }
 
 pub(crate) struct Idle {
-    /// Packed counts (see the module docs).
-    state: AtomicU64,
+    /// Packed counts (see the module docs), on a cache line of its own: it
+    /// changes at every search and park.
+    state: Padded<AtomicU64>,
+    /// Read-mostly, apart from `state`: read on every notify and global
+    /// take, written only when the goal or the thread count changes.
+    limits: Padded<Limits>,
+    inner: Mutex<Inner>,
+}
+
+/// The goal and the live thread count, readable without the lock.
+struct Limits {
     /// How many workers should run (not blocked, not parked).
     goal: AtomicUsize,
-    /// `Inner::live`, readable without the lock.
+    /// `Inner::live`.
     live: AtomicUsize,
-    inner: Mutex<Inner>,
 }
 
 impl Idle {
@@ -149,9 +158,11 @@ impl Idle {
     /// goal at `workers`.
     pub(crate) fn new(workers: usize, max: usize, without_delay: usize) -> Idle {
         Idle {
-            state: AtomicU64::new(workers as u64 * UNPARK_ONE),
-            goal: AtomicUsize::new(workers),
-            live: AtomicUsize::new(workers),
+            state: Padded(AtomicU64::new(workers as u64 * UNPARK_ONE)),
+            limits: Padded(Limits {
+                goal: AtomicUsize::new(workers),
+                live: AtomicUsize::new(workers),
+            }),
             inner: Mutex::new(Inner {
                 sleepers: Vec::with_capacity(workers),
                 live: workers,
@@ -176,11 +187,11 @@ impl Idle {
         // state's cache line stays shared between busy workers instead of
         // moving at every push.
         fence(SeqCst);
-        if !self.should_wake(self.state.load(Acquire)) {
+        if !self.should_wake(self.state.0.load(Acquire)) {
             return Notify::NOTHING;
         }
         let mut inner = crate::loom::lock(&self.inner);
-        if !self.should_wake(self.state.load(Acquire)) {
+        if !self.should_wake(self.state.0.load(Acquire)) {
             return Notify::NOTHING;
         }
         if let Some(index) = inner.sleepers.pop() {
@@ -199,7 +210,7 @@ impl Idle {
     /// The Go rule, with the goal: wake only when nobody searches and fewer
     /// workers run than the pool aims at.
     fn should_wake(&self, s: u64) -> bool {
-        num_searching(s) == 0 && num_running(s) < self.goal.load(Acquire)
+        num_searching(s) == 0 && num_running(s) < self.limits.0.goal.load(Acquire)
     }
 
     /// Counts a thread about to start (live, unparked, searching), if the
@@ -209,13 +220,13 @@ impl Idle {
         if inner.live >= inner.max {
             return Notify::NOTHING;
         }
-        let goal = self.goal.load(Acquire);
+        let goal = self.limits.0.goal.load(Acquire);
         if !delayed_ok && inner.live >= goal + inner.without_delay {
             inner.wanted = true;
             return Notify::NOTHING;
         }
         inner.live += 1;
-        self.live.store(inner.live, Release);
+        self.limits.0.live.store(inner.live, Release);
         let wake_supervisor = self.add_unparked(SEARCH_ONE | UNPARK_ONE);
         Notify {
             action: NotifyAction::Start,
@@ -230,7 +241,7 @@ impl Idle {
         if !std::mem::take(&mut inner.wanted) {
             return Notify::NOTHING;
         }
-        let s = self.state.load(Acquire);
+        let s = self.state.0.load(Acquire);
         if !self.should_wake(s) || !inner.sleepers.is_empty() {
             return Notify::NOTHING;
         }
@@ -252,36 +263,36 @@ impl Idle {
     pub(crate) fn start_failed(&self) {
         let mut inner = crate::loom::lock(&self.inner);
         inner.live -= 1;
-        self.live.store(inner.live, Release);
-        self.state.fetch_sub(SEARCH_ONE | UNPARK_ONE, AcqRel);
+        self.limits.0.live.store(inner.live, Release);
+        self.state.0.fetch_sub(SEARCH_ONE | UNPARK_ONE, AcqRel);
     }
 
     /// Adds `delta` to the packed counts; true if that woke the pool from
     /// idle while the supervisor slept (the caller must wake it; one caller
     /// wins).
     fn add_unparked(&self, delta: u64) -> bool {
-        let prev = self.state.fetch_add(delta, AcqRel);
+        let prev = self.state.0.fetch_add(delta, AcqRel);
         prev & SUPERVISOR_ASLEEP != 0
-            && self.state.fetch_and(!SUPERVISOR_ASLEEP, AcqRel) & SUPERVISOR_ASLEEP != 0
+            && self.state.0.fetch_and(!SUPERVISOR_ASLEEP, AcqRel) & SUPERVISOR_ASLEEP != 0
     }
 
     /// A worker with nothing to do wants to steal. At most half the running
     /// workers search at once; false means "do not search".
     pub(crate) fn transition_worker_to_searching(&self) -> bool {
-        let s = self.state.load(Acquire);
+        let s = self.state.0.load(Acquire);
         if 2 * num_searching(s) >= num_running(s).max(1) {
             return false;
         }
         // Two workers may both pass the check: more than half searching for
         // a moment only costs contention, never a lost wake-up.
-        self.state.fetch_add(SEARCH_ONE, AcqRel);
+        self.state.0.fetch_add(SEARCH_ONE, AcqRel);
         true
     }
 
     /// A searching worker found work. True if it was the last searcher: the
     /// caller must then notify another worker, since more work may wait.
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
-        let prev = self.state.fetch_sub(SEARCH_ONE, AcqRel);
+        let prev = self.state.0.fetch_sub(SEARCH_ONE, AcqRel);
         debug_assert!(num_searching(prev) > 0);
         num_searching(prev) == 1
     }
@@ -291,7 +302,7 @@ impl Idle {
     pub(crate) fn transition_worker_to_parked(&self, index: usize, is_searching: bool) -> bool {
         let mut inner = crate::loom::lock(&self.inner);
         let dec = UNPARK_ONE + if is_searching { SEARCH_ONE } else { 0 };
-        let prev = self.state.fetch_sub(dec, AcqRel);
+        let prev = self.state.0.fetch_sub(dec, AcqRel);
         debug_assert!(num_unparked(prev) > 0);
         inner.sleepers.push(index);
         drop(inner);
@@ -308,13 +319,14 @@ impl Idle {
     /// never take the running count below the goal.
     pub(crate) fn try_stand_down(&self, index: usize) -> bool {
         let mut inner = crate::loom::lock(&self.inner);
-        let mut s = self.state.load(Acquire);
+        let mut s = self.state.0.load(Acquire);
         loop {
-            if num_running(s) <= self.goal.load(Acquire) {
+            if num_running(s) <= self.limits.0.goal.load(Acquire) {
                 return false;
             }
             match self
                 .state
+                .0
                 .compare_exchange(s, s - UNPARK_ONE, AcqRel, Acquire)
             {
                 Ok(_) => break,
@@ -328,7 +340,7 @@ impl Idle {
     /// True if more workers run than the goal (a hint: the stand-down
     /// itself re-checks under the lock).
     pub(crate) fn is_surplus(&self) -> bool {
-        num_running(self.state.load(Acquire)) > self.goal.load(Acquire)
+        num_running(self.state.0.load(Acquire)) > self.limits.0.goal.load(Acquire)
     }
 
     /// A parked worker woke. True if a notifier took it out of the sleepers
@@ -367,10 +379,10 @@ impl Idle {
         }
         inner.sleepers.swap_remove(pos);
         inner.live -= 1;
-        self.live.store(inner.live, Release);
-        let goal = self.goal.load(Acquire);
+        self.limits.0.live.store(inner.live, Release);
+        let goal = self.limits.0.goal.load(Acquire);
         let to = goal.min(inner.live).max(inner.min);
-        self.goal.store(to, Release);
+        self.limits.0.goal.store(to, Release);
         Retire::Retired(goal, to)
     }
 
@@ -393,7 +405,7 @@ impl Idle {
     /// must then re-check the queues and notify (README, "blocking").
     pub(crate) fn enter_blocking(&self, slot: &AtomicU8) -> bool {
         // Counted before the slot says so (see `block_state`).
-        self.state.fetch_add(BLOCKED_ONE, AcqRel);
+        self.state.0.fetch_add(BLOCKED_ONE, AcqRel);
         let prev = slot.swap(COOPERATIVE, AcqRel);
         if prev != NOT_BLOCKED {
             // The supervisor had already counted this stall.
@@ -422,7 +434,7 @@ impl Idle {
     /// queues and notifies).
     pub(crate) fn presume_blocked(&self, slot: &AtomicU8, from: u8) -> bool {
         debug_assert!(from == NOT_BLOCKED || from == ANNOUNCED);
-        self.state.fetch_add(BLOCKED_ONE, AcqRel);
+        self.state.0.fetch_add(BLOCKED_ONE, AcqRel);
         if slot
             .compare_exchange(from, PRESUMED, AcqRel, Acquire)
             .is_err()
@@ -446,7 +458,7 @@ impl Idle {
     }
 
     fn unblock(&self) {
-        let prev = self.state.fetch_sub(BLOCKED_ONE, AcqRel);
+        let prev = self.state.0.fetch_sub(BLOCKED_ONE, AcqRel);
         debug_assert!(num_blocked(prev) > 0, "blocked count underflow");
     }
 
@@ -454,13 +466,14 @@ impl Idle {
     /// only if no worker is unparked, so the next unpark sees the bit and
     /// wakes it. False if a worker is unparked.
     pub(crate) fn supervisor_try_sleep(&self) -> bool {
-        let mut s = self.state.load(Acquire);
+        let mut s = self.state.0.load(Acquire);
         loop {
             if num_unparked(s) > 0 {
                 return false;
             }
             match self
                 .state
+                .0
                 .compare_exchange(s, s | SUPERVISOR_ASLEEP, AcqRel, Acquire)
             {
                 Ok(_) => return true,
@@ -472,12 +485,12 @@ impl Idle {
     /// True while the supervisor's asleep bit is set (nobody unparked
     /// since it slept).
     pub(crate) fn supervisor_asleep(&self) -> bool {
-        self.state.load(Acquire) & SUPERVISOR_ASLEEP != 0
+        self.state.0.load(Acquire) & SUPERVISOR_ASLEEP != 0
     }
 
     /// The goal: how many workers should run.
     pub(crate) fn goal(&self) -> usize {
-        self.goal.load(Acquire)
+        self.limits.0.goal.load(Acquire)
     }
 
     /// Sets the goal within the limits; returns (old, new). The caller
@@ -485,7 +498,7 @@ impl Idle {
     pub(crate) fn set_goal(&self, goal: usize) -> (usize, usize) {
         let inner = crate::loom::lock(&self.inner);
         let to = goal.clamp(inner.min, inner.max);
-        (self.goal.swap(to, AcqRel), to)
+        (self.limits.0.goal.swap(to, AcqRel), to)
     }
 
     /// The minimum and maximum thread counts.
@@ -500,20 +513,20 @@ impl Idle {
         let mut inner = crate::loom::lock(&self.inner);
         inner.min = min;
         inner.max = max;
-        let goal = self.goal.load(Acquire);
+        let goal = self.limits.0.goal.load(Acquire);
         let to = goal.clamp(min, max);
-        self.goal.store(to, Release);
+        self.limits.0.goal.store(to, Release);
         (goal, to)
     }
 
     /// Threads that exist now.
     pub(crate) fn live(&self) -> usize {
-        self.live.load(Acquire)
+        self.limits.0.live.load(Acquire)
     }
 
     /// Every count at once.
     pub(crate) fn counts(&self) -> Counts {
-        let s = self.state.load(Acquire);
+        let s = self.state.0.load(Acquire);
         Counts {
             searching: num_searching(s),
             unparked: num_unparked(s),

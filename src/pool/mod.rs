@@ -21,6 +21,8 @@ mod thread_state;
 mod worker;
 
 #[cfg(all(test, loom))]
+mod loom_blocking;
+#[cfg(all(test, loom))]
 mod loom_tests;
 
 pub use blocking::blocking;

@@ -194,7 +194,9 @@ impl Watch {
             let polls = shared.slots.get(self.slots.len()).polls();
             self.slots.push(SlotWatch {
                 polls,
-                since: now,
+                // Unseen until now: stuck, at most, since the pool's last
+                // progress.
+                since: self.progress.min(now),
                 reported: false,
                 asleep_since: None,
             });

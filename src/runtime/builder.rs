@@ -23,6 +23,20 @@ impl Builder {
         self
     }
 
+    /// The most threads the pool may have, blocked ones included (default
+    /// 32,767, as .NET). C#: `ThreadPool.SetMaxThreads`.
+    pub fn max_threads(mut self, n: usize) -> Builder {
+        self.settings.max_threads = n;
+        self
+    }
+
+    /// How long a thread above the minimum may idle before it exits
+    /// (default 2 s).
+    pub fn thread_idle_timeout(mut self, timeout: Duration) -> Builder {
+        self.settings.thread_idle_timeout = timeout;
+        self
+    }
+
     /// Name prefix of the runtime's threads.
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
         self.settings.thread_name = name.into();

@@ -6,6 +6,7 @@
 //! Every row is a ratio against a peer measured in the same run: tasklane
 //! cost ÷ peer cost, below 1.0 when tasklane is ahead.
 
+mod blocking;
 mod contexts;
 mod harness;
 mod io;
@@ -21,6 +22,7 @@ type Suite = fn(&Opts) -> Vec<Row>;
 /// The suites, by name.
 const SUITES: &[(&str, Suite)] = &[
     ("scheduler", scheduler::run),
+    ("blocking", blocking::run),
     ("memory", memory::run),
     ("time", time::run),
     ("contexts", contexts::run),
