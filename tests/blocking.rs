@@ -92,7 +92,10 @@ fn blocking_lets_the_work_queued_behind_it_run() {
             sender.wait().unwrap();
         })
     };
-    assert!(waiter.wait_timeout(DEADLINE), "the blocked task never finished");
+    assert!(
+        waiter.wait_timeout(DEADLINE),
+        "the blocked task never finished"
+    );
     waiter.wait().unwrap();
 }
 
@@ -110,7 +113,10 @@ fn block_on_on_a_pool_thread_tells_the_pool() {
         setter.wait().unwrap();
         v
     });
-    assert!(outer.wait_timeout(DEADLINE), "block_on on the only worker deadlocked");
+    assert!(
+        outer.wait_timeout(DEADLINE),
+        "block_on on the only worker deadlocked"
+    );
     assert_eq!(outer.result().unwrap(), 7);
 }
 
@@ -169,7 +175,9 @@ fn surplus_threads_retire_after_the_blocking_ends() {
     for b in &blocked {
         assert!(b.wait_timeout(DEADLINE));
     }
-    wait_until("the pool is back to its 2 workers", || h.thread_count() == 2);
+    wait_until("the pool is back to its 2 workers", || {
+        h.thread_count() == 2
+    });
     assert_eq!(h.blocked_thread_count(), 0);
     // Still works afterwards.
     assert_eq!(rt.run(|| 5).result().unwrap(), 5);
@@ -203,7 +211,10 @@ fn max_threads_caps_compensation() {
         })
         .collect();
     for q in &quick {
-        assert!(q.wait_timeout(DEADLINE), "the one extra thread should run them");
+        assert!(
+            q.wait_timeout(DEADLINE),
+            "the one extra thread should run them"
+        );
     }
     assert!(h.thread_count() <= 3);
     assert!(peak.load(SeqCst) <= 3, "peak {}", peak.load(SeqCst));
@@ -230,6 +241,8 @@ fn a_panic_inside_blocking_ends_the_blocking() {
     let t = rt.run(|| tasklane::blocking(|| panic!("boom")));
     assert!(t.wait_timeout(DEADLINE));
     assert!(t.exception().unwrap().to_string().contains("boom"));
-    wait_until("no thread counts as blocked", || h.blocked_thread_count() == 0);
+    wait_until("no thread counts as blocked", || {
+        h.blocked_thread_count() == 0
+    });
     assert_eq!(rt.run(|| 1).result().unwrap(), 1);
 }

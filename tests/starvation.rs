@@ -101,8 +101,12 @@ fn an_unannotated_sleep_is_recovered_reported_and_the_threads_go_back() {
     for s in &sleepers {
         assert!(s.wait_timeout(DEADLINE));
     }
-    wait_until("the pool is back to its 2 workers", || h.thread_count() == 2);
-    wait_until("no thread counts as blocked", || h.blocked_thread_count() == 0);
+    wait_until("the pool is back to its 2 workers", || {
+        h.thread_count() == 2
+    });
+    wait_until("no thread counts as blocked", || {
+        h.blocked_thread_count() == 0
+    });
 }
 
 /// A poll that computes for a long time is not blocking: no thread is
@@ -132,7 +136,10 @@ fn a_computing_poll_is_not_taken_for_blocking() {
         .into_iter()
         .filter(|e| e.kind == StarvationKind::BlockedInPoll)
         .collect();
-    assert!(blocked.is_empty(), "a computing poll was taken for blocking: {blocked:?}");
+    assert!(
+        blocked.is_empty(),
+        "a computing poll was taken for blocking: {blocked:?}"
+    );
 }
 
 /// .NET's rule: queued work and no progress for the starvation window

@@ -122,7 +122,11 @@ fn counters_follow_the_work() {
             rt.run(move || drop(gate))
         })
         .collect();
-    assert!(h.pending_work_item_count() >= 5, "{}", h.pending_work_item_count());
+    assert!(
+        h.pending_work_item_count() >= 5,
+        "{}",
+        h.pending_work_item_count()
+    );
     assert!(h.get_available_threads() < h.get_max_threads());
     tx.send(()).unwrap();
     hold.wait().unwrap();

@@ -7,9 +7,7 @@ pub mod unhandled;
 pub mod unobserved;
 
 pub use counters::ThreadCounters;
-pub use starvation::{
-    StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler,
-};
+pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};
 pub use unhandled::{
     UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy, set_unhandled_error_handler,
     set_unhandled_error_policy, unhandled_error_policy,

@@ -125,9 +125,12 @@ impl Remote {
     }
 }
 
+/// One second-level chunk of [`CHUNK`] slots.
+type Chunk = Box<[OnceLock<Box<Remote>>]>;
+
 /// The table of worker slots.
 pub(crate) struct Slots {
-    chunks: Box<[OnceLock<Box<[OnceLock<Box<Remote>>]>>]>,
+    chunks: Box<[OnceLock<Chunk>]>,
     /// Slots made so far; all of `0..len` are initialized.
     len: AtomicUsize,
     /// Slots made and now without a thread, and the next fresh index.
@@ -209,9 +212,6 @@ impl Slots {
         let remote = self.get(i);
         remote.set_parked(true);
         *remote.spare.lock().unwrap_or_else(|p| p.into_inner()) = Some(local);
-        self.free
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(i);
+        self.free.lock().unwrap_or_else(|p| p.into_inner()).push(i);
     }
 }

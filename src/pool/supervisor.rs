@@ -248,7 +248,11 @@ impl Watch {
             // per window.
             let asleep = thread_state::is_asleep(r.tid());
             let confirmed = asleep && w.asleep_since.is_some();
-            w.asleep_since = if asleep { w.asleep_since.or(Some(now)) } else { None };
+            w.asleep_since = if asleep {
+                w.asleep_since.or(Some(now))
+            } else {
+                None
+            };
             if !confirmed {
                 continue;
             }

@@ -66,8 +66,8 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn a_sleeping_thread_reads_as_asleep_and_a_spinning_one_does_not() {
-        use std::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
         use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, AtomicI32, Ordering::SeqCst};
         let tid = Arc::new(AtomicI32::new(0));
         let stop = Arc::new(AtomicBool::new(false));
         let sleeper = {

@@ -85,17 +85,20 @@ impl Run {
     }
 }
 
+/// A closure to run at a deadline.
+type Armed = (Instant, Box<dyn FnOnce() + Send>);
+
 /// Fires closures at deadlines from a thread of its own: the "other
 /// operation" the waiting blockers wait on (it needs no runtime, so a peer
 /// with every worker blocked cannot deadlock on it).
 pub(crate) struct Timer {
-    tx: Option<mpsc::Sender<(Instant, Box<dyn FnOnce() + Send>)>>,
+    tx: Option<mpsc::Sender<Armed>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Timer {
     pub(crate) fn new() -> Timer {
-        let (tx, rx) = mpsc::channel::<(Instant, Box<dyn FnOnce() + Send>)>();
+        let (tx, rx) = mpsc::channel::<Armed>();
         let thread = std::thread::spawn(move || {
             // Every deadline is "now + BLOCK": they arrive in order.
             for (at, f) in rx {
@@ -151,7 +154,7 @@ impl Spawner for Tasklane {
         drop(self.rt.run(move || {
             if !annotated {
                 std::thread::sleep(BLOCK);
-            } else if i % 2 == 0 {
+            } else if i.is_multiple_of(2) {
                 // Legacy sync-over-async: wait on another operation.
                 let tcs = Arc::new(TaskCompletionSource::<()>::new());
                 let task = tcs.task();
@@ -186,7 +189,7 @@ impl Spawner for Tokio {
         // The blocking call, as a closure: wait for the other operation or
         // sleep.
         let block = move || {
-            if i % 2 == 0 && variant != Variant::TokioSameCodeSleep {
+            if i.is_multiple_of(2) && variant != Variant::TokioSameCodeSleep {
                 let (tx, rx) = mpsc::channel::<()>();
                 timer.after_block(move || {
                     let _ = tx.send(());
@@ -275,7 +278,10 @@ pub(crate) fn run_once(s: &dyn Spawner) -> Run {
         }
     }
     while done.load(Relaxed) < SHORT as u64 {
-        assert!(t0.elapsed() < DEADLINE, "blocking bench: short tasks never ran");
+        assert!(
+            t0.elapsed() < DEADLINE,
+            "blocking bench: short tasks never ran"
+        );
         std::thread::sleep(Duration::from_micros(200));
     }
     let polled_at: Vec<u64> = polled.iter().map(|p| p.load(Relaxed)).collect();
@@ -354,14 +360,62 @@ pub fn run(opts: &Opts) -> Vec<Row> {
     let wall = |s: &Summary| s.wall_ms;
     let mut rows = vec![
         row("blocking_vs_tokio_same_code", annotated, same, p99, "µs"),
-        row("blocking_vs_tokio_spawn_blocking", annotated, spawn_blocking, p99, "µs"),
-        row("blocking_vs_tokio_block_in_place", annotated, in_place, p99, "µs"),
-        row("blocking_unannotated_vs_tokio_same_code", bare, same_sleep, p99, "µs"),
-        row("blocking_p50_vs_tokio_same_code", annotated, same, p50, "µs"),
-        row("blocking_p50_vs_tokio_spawn_blocking", annotated, spawn_blocking, p50, "µs"),
-        row("blocking_throughput_vs_tokio_same_code", annotated, same, wall, "ms"),
-        row("blocking_throughput_vs_tokio_spawn_blocking", annotated, spawn_blocking, wall, "ms"),
-        row("blocking_unannotated_throughput_vs_tokio_same_code", bare, same_sleep, wall, "ms"),
+        row(
+            "blocking_vs_tokio_spawn_blocking",
+            annotated,
+            spawn_blocking,
+            p99,
+            "µs",
+        ),
+        row(
+            "blocking_vs_tokio_block_in_place",
+            annotated,
+            in_place,
+            p99,
+            "µs",
+        ),
+        row(
+            "blocking_unannotated_vs_tokio_same_code",
+            bare,
+            same_sleep,
+            p99,
+            "µs",
+        ),
+        row(
+            "blocking_p50_vs_tokio_same_code",
+            annotated,
+            same,
+            p50,
+            "µs",
+        ),
+        row(
+            "blocking_p50_vs_tokio_spawn_blocking",
+            annotated,
+            spawn_blocking,
+            p50,
+            "µs",
+        ),
+        row(
+            "blocking_throughput_vs_tokio_same_code",
+            annotated,
+            same,
+            wall,
+            "ms",
+        ),
+        row(
+            "blocking_throughput_vs_tokio_spawn_blocking",
+            annotated,
+            spawn_blocking,
+            wall,
+            "ms",
+        ),
+        row(
+            "blocking_unannotated_throughput_vs_tokio_same_code",
+            bare,
+            same_sleep,
+            wall,
+            "ms",
+        ),
     ];
     rows.retain(|r| opts.wants(&r.name));
     if opts.wants("timeline") {
