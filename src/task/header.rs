@@ -9,8 +9,8 @@
 //!    (which happens-after the owner's `transition_to_idle`).
 //! 3. `links` is read and written only under the lock of the registry shard
 //!    that holds the task.
-//! 4. `parent`, `location`, `kind`, `options` and `vtable` never change after
-//!    the task is published.
+//! 4. `parent`, `location`, `kind`, `options`, `pinned` and `vtable` never
+//!    change after the task is published.
 //! 5. The stage (in the cell after the header) is owned by the thread holding
 //!    RUNNING until COMPLETE is set; after COMPLETE it is immutable until
 //!    deallocation, except that a unique handle may move the output out
@@ -107,6 +107,8 @@ pub(crate) struct Header {
     pub(crate) parent: Option<TaskRef>,
     /// Attached children bookkeeping, allocated when the first child attaches.
     pub(crate) children: AtomicPtr<Children>,
+    /// The future is not `Send`: the task may never leave its home (rule 4).
+    pub(crate) pinned: bool,
 }
 
 static NEXT_ID: AtomicU64Static = AtomicU64Static::new(1);
@@ -149,6 +151,7 @@ impl Header {
             links: UnsafeCell::new(Links::unlinked()),
             parent,
             children: AtomicPtr::new(std::ptr::null_mut()),
+            pinned: false,
         }
     }
 

@@ -52,6 +52,16 @@ impl RawTask {
         unsafe { (self.header().vtable.dealloc)(self.ptr) }
     }
 
+    /// The failure of a completed task (None if it is not complete, or did
+    /// not fail).
+    pub(crate) fn failure(self) -> Option<crate::task::AggregateError> {
+        if !self.header().state.load().is_complete() {
+            return None;
+        }
+        // SAFETY: COMPLETE makes the stage immutable (rule 5 of header.rs).
+        unsafe { (self.header().vtable.failure)(self.ptr) }
+    }
+
     /// Polls the task, consuming one Notified ref.
     pub(crate) fn poll(self) {
         // SAFETY: the caller gives up a Notified ref, as `poll` expects.
