@@ -63,8 +63,8 @@ pub(crate) struct Vtable {
     /// Runs the task; consumes one Notified ref.
     pub(crate) poll: unsafe fn(NonNull<Header>),
     /// The caller owns the stage (RUNNING) and one ref: drop the future and
-    /// complete the task as Canceled with `reason`.
-    pub(crate) cancel: unsafe fn(NonNull<Header>, crate::task::CancelReason),
+    /// complete the task as Canceled with `error`.
+    pub(crate) cancel: unsafe fn(NonNull<Header>, crate::task::CanceledError),
     /// Frees the cell; called when the last ref drops.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     /// Pointer to the `Outcome<T>` in the stage; valid only after COMPLETE
