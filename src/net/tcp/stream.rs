@@ -4,13 +4,12 @@
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::io::op::Op;
 use crate::io::poll_evented::PollEvented;
-use crate::io::reactor::{Interest, Ready, Slot};
-use crate::net::addr::resolve;
+use crate::io::reactor::{Interest, Slot};
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 /// A TCP connection. Reads and writes are futures that keep no thread
 /// waiting: the reactor wakes the task when the socket is ready.
@@ -55,34 +54,6 @@ impl TcpStream {
         Ok(TcpStream {
             io: PollEvented::new(s)?,
         })
-    }
-
-    /// Connects to `addr`, trying each resolved address in turn; the
-    /// connect waits on the reactor. A refused connection is an error of
-    /// kind `ConnectionRefused`. Host names resolve on the calling thread
-    /// (marked as blocking work); socket addresses need no lookup.
-    ///
-    /// C#: `Socket.ConnectAsync`, `TcpClient.ConnectAsync`.
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let mut last = None;
-        for a in resolve(addr)? {
-            match Self::connect_addr(a).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "TcpStream::connect: the address resolved to nothing",
-            )
-        }))
-    }
-
-    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let io = PollEvented::new_pending(mio::net::TcpStream::connect(addr)?)?;
-        std::future::poll_fn(|cx| poll_connected(&io, cx)).await?;
-        Ok(TcpStream { io })
     }
 
     /// Wraps a connected std stream (switching it to non-blocking mode).
@@ -243,39 +214,6 @@ impl TcpStream {
             // Already shut down or never connected: nothing left to flush.
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             r => Poll::Ready(r),
-        }
-    }
-}
-
-/// One step of a connect: the socket's first writable (or error) event is
-/// the connect's outcome.
-fn poll_connected(
-    io: &PollEvented<mio::net::TcpStream>,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<()>> {
-    let mut slot = Slot::Writer;
-    loop {
-        let ev = ready!(io.poll_ready(cx, Interest::Write, &mut slot))?;
-        let s = io.io();
-        if let Some(e) = s.take_error()? {
-            return Poll::Ready(Err(e));
-        }
-        match s.peer_addr() {
-            Ok(_) => return Poll::Ready(Ok(())),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                if ev
-                    .ready
-                    .intersects(Ready::WRITE_CLOSED.union(Ready::READ_CLOSED))
-                {
-                    // Hung up with no error recorded: the peer refused.
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        "connection refused (the peer hung up during the handshake)",
-                    )));
-                }
-                io.clear_readiness(ev);
-            }
-            Err(e) => return Poll::Ready(Err(e)),
         }
     }
 }
