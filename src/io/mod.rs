@@ -2,15 +2,15 @@
 //! and the plumbing every socket shares. Sockets are in [`crate::net`],
 //! files in [`crate::fs`], signals in [`crate::signal`].
 //!
-//! The read/write traits are futures-io's [`AsyncRead`] and [`AsyncWrite`]
-//! (re-exported here); with the `tokio-io` feature the sockets implement
-//! Tokio's as well.
+//! The read/write traits are futures-io's [`AsyncRead`], [`AsyncWrite`]
+//! and [`AsyncSeek`] (re-exported here); with the `tokio-io` feature the
+//! sockets implement Tokio's as well.
 
 pub(crate) mod op;
 pub(crate) mod poll_evented;
 pub(crate) mod reactor;
 
-pub use futures_io::{AsyncRead, AsyncWrite};
+pub use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 
 /// Sockets registered with the current runtime's reactor now (else the
 /// default runtime's). For leak checks and diagnostics.
