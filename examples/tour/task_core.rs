@@ -5,9 +5,7 @@
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 use tasklane::diag::ThreadCounters;
-use tasklane::{
-    ContinuationOptions, Runtime, Task, TaskCompletionSource, TaskError, TaskStatus, block_on,
-};
+use tasklane::{ContinuationOptions, Runtime, Task, TaskCompletionSource, TaskError, block_on};
 
 fn thread_name() -> String {
     std::thread::current()
@@ -70,7 +68,7 @@ pub fn statuses() {
 
 pub fn threads() {
     println!("main runs on thread '{}'", thread_name());
-    let t = Task::run(|| thread_name());
+    let t = Task::run(thread_name);
     println!("Task::run(..) ran on pool thread '{}'", t.result().unwrap());
     let a = Task::run_async(async {
         let before = thread_name();

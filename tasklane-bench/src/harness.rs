@@ -57,6 +57,7 @@ impl Row {
 }
 
 /// Runs `f` for warm-up then timed iterations; returns the median time.
+#[allow(dead_code)] // For suites that time one side alone; none does today.
 pub fn median_time(opts: &Opts, mut f: impl FnMut()) -> Duration {
     for _ in 0..opts.warmup {
         f();
