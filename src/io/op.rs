@@ -1,15 +1,22 @@
-//! `Op`: the one future every waiting socket operation is, and
-//! `WithCancel`: the one wrapper that gives any of them a cancellation
-//! token and a deadline.
+//! The futures of waiting socket operations, and `WithCancel`: the one
+//! wrapper that gives any of them a cancellation token and a deadline.
+//!
+//! Two shapes of operation wait on the reactor, and both make their syscall
+//! only inside the `poll` that returns its result:
+//! - `Op`: an operation any number of tasks may run on one socket at once
+//!   (`&self`: accept, UDP send and receive, readiness waits), its waiter
+//!   keyed and removed when it drops;
+//! - a stream's reads and writes (`&mut self`, `AsyncRead`/`AsyncWrite`,
+//!   the split halves), through the socket's single reader or writer slot
+//!   (`PollEvented::poll_transfer`).
 //!
 //! # Cancellation and deadlines
 //!
-//! Dropping a socket future is a clean cancellation: an `Op`'s syscall
-//! result is only ever produced inside the `poll` that returns it (so
-//! nothing read, accepted or received is lost between polls), and its
-//! `Drop` removes its waiter, so the socket stays usable (reactor README,
-//! rule R4). `TcpStream::connect` has the same property (its future owns
-//! the half-open socket and closes it when dropped).
+//! Dropping either is a clean cancellation: nothing read, accepted or
+//! received is lost between polls, and no waiter stays behind that matters,
+//! so the socket stays usable (reactor README, rule R4).
+//! `TcpStream::connect` has the same property (its future owns the
+//! half-open socket and closes it when dropped).
 //!
 //! So the token and the deadline are a wrapper around any of these
 //! futures, written once, here: [`WithCancel`] polls the operation, then
@@ -31,8 +38,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-/// A socket operation in flight: wait for `interest`, run `f`, repeat on
-/// `WouldBlock`.
+/// A shared (`&self`) socket operation in flight: wait for `interest`, run
+/// `f`, repeat on `WouldBlock`.
 pub(crate) struct Op<'a, E: mio::event::Source, T, F: FnMut(&E) -> io::Result<T>> {
     io: &'a PollEvented<E>,
     interest: Interest,
@@ -52,21 +59,6 @@ where
             io,
             interest,
             slot: Slot::Keyed(None),
-            f,
-        }
-    }
-
-    /// An operation through an exclusive borrow (`&mut self` reads or
-    /// writes): it uses the direction's single waker slot.
-    pub(crate) fn exclusive(io: &'a PollEvented<E>, interest: Interest, f: F) -> Self {
-        let slot = match interest {
-            Interest::Read => Slot::Reader,
-            Interest::Write => Slot::Writer,
-        };
-        Op {
-            io,
-            interest,
-            slot,
             f,
         }
     }

@@ -109,24 +109,24 @@ impl TcpStream {
     /// `Ok(0)`) is there. Dropping the future before it completes reads
     /// nothing. C#: `NetworkStream.ReadAsync`.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Op::exclusive(&self.io, Interest::Read, |s| read_from(s, buf)).await
+        std::future::poll_fn(|cx| self.poll_read_priv(cx, buf)).await
     }
 
     /// Reads exactly `buf.len()` bytes; end of stream first is an
     /// `UnexpectedEof` error. C#: `Stream.ReadExactlyAsync`.
     pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        read_exact(&self.io, buf).await
+        read_exact(self, buf).await
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one
     /// byte. C#: `Socket.SendAsync`.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Op::exclusive(&self.io, Interest::Write, |s| write_to(s, buf)).await
+        std::future::poll_fn(|cx| self.poll_write_priv(cx, buf)).await
     }
 
     /// Writes all of `buf`. C#: `NetworkStream.WriteAsync`.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        write_all(&self.io, buf).await
+        write_all(self, buf).await
     }
 
     /// Waits until the socket is readable (data, end of stream or an
@@ -171,8 +171,11 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
         self.io
-            .poll_io(cx, Interest::Read, &mut Slot::Reader, |s| read_from(s, buf))
+            .poll_transfer(cx, Interest::Read, &mut Slot::Reader, len, |s| {
+                read_from(s, buf)
+            })
     }
 
     pub(crate) fn poll_write_priv(
@@ -181,7 +184,9 @@ impl TcpStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_io(cx, Interest::Write, &mut Slot::Writer, |s| write_to(s, buf))
+            .poll_transfer(cx, Interest::Write, &mut Slot::Writer, buf.len(), |s| {
+                write_to(s, buf)
+            })
     }
 
     pub(crate) fn poll_write_vectored_priv(
@@ -189,8 +194,9 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.io
-            .poll_io(cx, Interest::Write, &mut Slot::Writer, |s| {
+            .poll_transfer(cx, Interest::Write, &mut Slot::Writer, len, |s| {
                 retry_eintr(|| (&*s).write_vectored(bufs))
             })
     }
@@ -204,9 +210,11 @@ impl TcpStream {
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
         use std::os::fd::AsRawFd;
-        self.io.poll_io(cx, Interest::Read, &mut Slot::Reader, |s| {
-            retry_eintr(|| super::uninit::recv_uninit(s.as_raw_fd(), buf))
-        })
+        let len = buf.len();
+        self.io
+            .poll_transfer(cx, Interest::Read, &mut Slot::Reader, len, |s| {
+                retry_eintr(|| super::uninit::recv_uninit(s.as_raw_fd(), buf))
+            })
     }
 
     pub(crate) fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
@@ -237,12 +245,9 @@ fn retry_eintr<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
-pub(super) async fn read_exact(
-    io: &PollEvented<mio::net::TcpStream>,
-    mut buf: &mut [u8],
-) -> io::Result<()> {
+pub(super) async fn read_exact(s: &TcpStream, mut buf: &mut [u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        let n = Op::exclusive(io, Interest::Read, |s| read_from(s, buf)).await?;
+        let n = std::future::poll_fn(|cx| s.poll_read_priv(cx, buf)).await?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -254,12 +259,9 @@ pub(super) async fn read_exact(
     Ok(())
 }
 
-pub(super) async fn write_all(
-    io: &PollEvented<mio::net::TcpStream>,
-    mut buf: &[u8],
-) -> io::Result<()> {
+pub(super) async fn write_all(s: &TcpStream, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        let n = Op::exclusive(io, Interest::Write, |s| write_to(s, buf)).await?;
+        let n = std::future::poll_fn(|cx| s.poll_write_priv(cx, buf)).await?;
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
