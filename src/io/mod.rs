@@ -20,8 +20,9 @@ pub fn registered_socket_count() -> usize {
 
 /// The cancellation inside an I/O error, if the operation ended because
 /// its token was cancelled (the `*_with_token` methods of [`crate::net`]).
-/// A task body that returns such an error from `Task::try_run_async` ends
-/// Canceled, not Faulted.
+/// Such an error's kind is `ErrorKind::Other` — not `Interrupted`, which
+/// retry loops retry. A task body that returns it from `Task::try_run_async`
+/// ends Canceled, not Faulted.
 ///
 /// ```
 /// use tasklane::CancellationToken;
