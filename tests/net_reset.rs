@@ -1,6 +1,7 @@
 //! A peer that resets the connection (RST) mid-read: the reader gets a
 //! typed `ConnectionReset` error (never a panic, never a hang), writers get
-//! `BrokenPipe`/`ConnectionReset`, and nothing leaks.
+//! `BrokenPipe`/`ConnectionReset`, a connection reset before it is accepted
+//! is a typed outcome that leaves the listener working, and nothing leaks.
 
 mod common;
 
@@ -107,5 +108,49 @@ fn a_reset_while_a_task_writes_is_a_typed_error() {
             );
         });
         assert_no_leaks(&rt, fds, "reset mid-write");
+    });
+}
+
+#[test]
+fn a_connection_reset_before_accept_is_a_typed_outcome_and_the_listener_goes_on() {
+    with_deadline("reset before accept", || {
+        let _s = serial();
+        start_default_runtime();
+        let rt = runtime();
+        let fds = open_fds();
+        rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            // The handshake completes in the kernel; the client then resets
+            // while the connection still waits in the accept queue.
+            let early = std::net::TcpStream::connect(addr).unwrap();
+            set_linger_zero(&early);
+            drop(early);
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            // BSDs and macOS report ECONNABORTED from accept (the
+            // `ConnectionAborted` kind servers skip); Linux hands the dead
+            // connection over and its first read reports the reset. Either
+            // way: a typed outcome, never a panic or a hang.
+            match listener.accept().await {
+                Err(e) => assert_eq!(e.kind(), ErrorKind::ConnectionAborted, "{e}"),
+                Ok((mut conn, _)) => {
+                    let mut buf = [0u8; 8];
+                    let r = conn.read(&mut buf).await;
+                    assert!(
+                        matches!(&r, Err(e) if e.kind() == ErrorKind::ConnectionReset),
+                        "{r:?}"
+                    );
+                }
+            }
+            // The listener is as good as before.
+            let late = Task::run_async(async move { TcpStream::connect(addr).await.unwrap() });
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut client = late.into_output().await.unwrap();
+            client.write_all(b"ok").await.unwrap();
+            let mut buf = [0u8; 2];
+            conn.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"ok");
+        });
+        assert_no_leaks(&rt, fds, "reset before accept");
     });
 }
