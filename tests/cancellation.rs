@@ -512,15 +512,19 @@ fn a_body_ending_with_its_own_signalled_tokens_cancellation_ends_canceled() {
     let cts = CancellationTokenSource::new();
     let token = cts.token();
     let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
     let t = token.clone();
     let task = Task::try_run_with_token(
         move || {
+            started_tx.send(()).unwrap();
             go_rx.recv().unwrap();
             t.throw_if_cancellation_requested()?;
             Ok::<_, CanceledError>(1)
         },
         &token,
     );
+    // The body is running: from here the token is only cooperative.
+    started_rx.recv_timeout(Duration::from_secs(20)).unwrap();
     cts.cancel().unwrap();
     go_tx.send(()).unwrap();
     assert!(task.wait().unwrap_err().is_canceled());
@@ -616,4 +620,60 @@ fn panics_in_a_fired_cancel_after_reach_the_unhandled_error_handler() {
     tasklane::diag::set_unhandled_error_handler(previous);
     assert_eq!(reported_line, line, "names the cancel_after call");
     assert!(message.contains("late failure"), "{message}");
+}
+
+#[test]
+fn a_queued_task_is_canceled_the_moment_its_token_fires() {
+    let rt = tasklane::Runtime::builder()
+        .worker_threads(1)
+        .build()
+        .unwrap();
+    let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();
+    let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+    let blocker = rt.run(move || {
+        started_tx.send(()).unwrap();
+        hold_rx.recv().unwrap();
+    });
+    started_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    let cts = CancellationTokenSource::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let queued = {
+        let ran = ran.clone();
+        let _enter = rt.handle().enter();
+        Task::run_with_token(move || ran.fetch_add(1, Ordering::SeqCst), &cts.token())
+    };
+    assert_eq!(queued.status(), tasklane::TaskStatus::WaitingToRun);
+    cts.cancel().unwrap();
+    // Canceled at once, while the only worker is still busy.
+    assert!(queued.is_canceled(), "{:?}", queued.status());
+    let e = queued.wait().unwrap_err();
+    assert_eq!(e.first().as_canceled().unwrap().token(), Some(&cts.token()));
+    hold_tx.send(()).unwrap();
+    blocker.wait().unwrap();
+    // The worker reached the queued entry and skipped it.
+    rt.run(|| ()).wait().unwrap();
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "the work never ran");
+}
+
+#[test]
+fn a_started_task_is_not_cut_off_by_its_token() {
+    let cts = CancellationTokenSource::new();
+    let (in_tx, in_rx) = std::sync::mpsc::channel::<()>();
+    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+    let t = Task::run_with_token(
+        move || {
+            in_tx.send(()).unwrap();
+            go_rx.recv().unwrap();
+            7
+        },
+        &cts.token(),
+    );
+    in_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    cts.cancel().unwrap();
+    assert!(
+        !t.is_completed(),
+        "running work is only asked, never cut off"
+    );
+    go_tx.send(()).unwrap();
+    assert_eq!(t.result().unwrap(), 7);
 }

@@ -1,6 +1,7 @@
 //! hyper 1.x on tasklane (feature `hyper`): a hyper HTTP/1 server over
 //! tasklane's `TcpStream` answers real requests on loopback, keep-alive
-//! included, and its `Executor` runs futures on the pool.
+//! included, its `Executor` runs futures on the pool, and its `Timer`
+//! sleeps and resets on tasklane's timer wheel.
 
 mod common;
 
@@ -98,5 +99,55 @@ fn the_executor_runs_hyper_futures_on_the_pool() {
             tx.send(tasklane::task::current_id().is_some()).unwrap();
         });
         assert!(rx.recv().unwrap(), "ran as a tasklane task");
+    });
+}
+
+#[test]
+fn the_timer_sleeps_and_resets_in_place() {
+    use hyper::rt::{Sleep, Timer as _};
+    use std::time::{Duration, Instant};
+    use tasklane::net::hyper_rt::Timer;
+    use tasklane::time::Delay;
+
+    with_deadline("timer", || {
+        let timer = Timer::new();
+        tasklane::block_on(async {
+            let start = Instant::now();
+            timer.sleep(Duration::from_millis(30)).await;
+            assert!(start.elapsed() >= Duration::from_millis(30));
+
+            // Armed far away and pending, then moved near: it completes at
+            // the new deadline, and stays the same delay (no new sleep).
+            let mut sleep = timer.sleep_until(Instant::now() + Duration::from_secs(3600));
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            assert!(sleep.as_mut().poll(&mut cx).is_pending());
+            let near = Instant::now() + Duration::from_millis(20);
+            let before: *const dyn Sleep = &*sleep;
+            timer.reset(&mut sleep, near);
+            assert!(std::ptr::addr_eq(before, &*sleep as *const dyn Sleep));
+            assert!(sleep.is::<Delay>());
+            sleep.as_mut().await;
+            assert!(Instant::now() >= near);
+
+            // Completed, then moved later: it waits again.
+            let later = Instant::now() + Duration::from_millis(30);
+            timer.reset(&mut sleep, later);
+            sleep.as_mut().await;
+            assert!(Instant::now() >= later);
+
+            // Another timer's sleep is replaced by one of ours.
+            struct Foreign;
+            impl std::future::Future for Foreign {
+                type Output = ();
+                fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+                    Poll::Pending
+                }
+            }
+            impl Sleep for Foreign {}
+            let mut foreign: Pin<Box<dyn Sleep>> = Box::pin(Foreign);
+            timer.reset(&mut foreign, Instant::now() + Duration::from_millis(5));
+            assert!(foreign.is::<Delay>());
+            foreign.await;
+        });
     });
 }

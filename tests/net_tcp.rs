@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_no_leaks, open_fds, runtime, serial, start_default_runtime, with_deadline};
+use common::{leak_checked, runtime, with_deadline};
 use std::future::Future;
 use std::io::ErrorKind;
 use std::net::Shutdown;
@@ -14,42 +14,34 @@ use tasklane::net::{TcpListener, TcpStream};
 
 #[test]
 fn echo_round_trips_and_addresses() {
-    with_deadline("echo", || {
-        let _s = serial();
-        start_default_runtime();
-        let rt = runtime();
-        // After the runtime: its epoll fd, epoll clone and eventfd are its own.
-        let fds = open_fds();
-        rt.block_on(async {
-            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-            let addr = listener.local_addr().unwrap();
-            let server = Task::run_async(async move {
-                let (mut conn, peer) = listener.accept().await.unwrap();
-                assert_eq!(conn.peer_addr().unwrap(), peer);
-                let mut buf = [0u8; 64];
-                loop {
-                    let n = conn.read(&mut buf).await.unwrap();
-                    if n == 0 {
-                        break;
-                    }
-                    conn.write_all(&buf[..n]).await.unwrap();
+    leak_checked("echo", || async move {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = Task::run_async(async move {
+            let (mut conn, peer) = listener.accept().await.unwrap();
+            assert_eq!(conn.peer_addr().unwrap(), peer);
+            let mut buf = [0u8; 64];
+            loop {
+                let n = conn.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
                 }
-            });
-            let mut client = TcpStream::connect(addr).await.unwrap();
-            client.set_nodelay(true).unwrap();
-            assert!(client.nodelay().unwrap());
-            assert_eq!(client.peer_addr().unwrap(), addr);
-            for i in 0..100u32 {
-                let msg = i.to_le_bytes();
-                client.write_all(&msg).await.unwrap();
-                let mut back = [0u8; 4];
-                client.read_exact(&mut back).await.unwrap();
-                assert_eq!(back, msg);
+                conn.write_all(&buf[..n]).await.unwrap();
             }
-            client.shutdown(Shutdown::Write).unwrap();
-            server.await.unwrap();
         });
-        assert_no_leaks(&rt, fds, "echo");
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        client.set_nodelay(true).unwrap();
+        assert!(client.nodelay().unwrap());
+        assert_eq!(client.peer_addr().unwrap(), addr);
+        for i in 0..100u32 {
+            let msg = i.to_le_bytes();
+            client.write_all(&msg).await.unwrap();
+            let mut back = [0u8; 4];
+            client.read_exact(&mut back).await.unwrap();
+            assert_eq!(back, msg);
+        }
+        client.shutdown(Shutdown::Write).unwrap();
+        server.await.unwrap();
     });
 }
 

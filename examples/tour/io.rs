@@ -3,11 +3,12 @@
 //! The seed's key runtime point: for real async I/O "the OS tracks the
 //! operation; a thread resumes only when needed". Shown with thread counts:
 //! 500 pending socket reads on a 2-worker runtime add no thread, while 50
-//! blocking reads need 50 threads.
+//! blocking reads need 50 threads. And a waiting read ends when its
+//! cancellation token fires, leaving the socket usable.
 
 use std::time::Duration;
 use tasklane::net::{TcpListener, TcpStream};
-use tasklane::{Runtime, Task};
+use tasklane::{CancellationTokenSource, Runtime, Task};
 
 /// Threads of this process right now.
 fn threads() -> usize {
@@ -53,6 +54,26 @@ pub fn run() {
             done += r.await.expect("reader");
         }
         println!("data sent: all {done} reads completed, still {} threads", threads());
+
+        // A wait can also end by cancellation, and the socket survives it.
+        let mut client = TcpStream::connect(addr).await.expect("connect");
+        let (mut server, _) = listener.accept().await.expect("accept");
+        let cts = CancellationTokenSource::with_delay(Duration::from_millis(20));
+        let mut byte = [0u8; 1];
+        let err = client
+            .read_with_token(&mut byte, &cts.token())
+            .await
+            .expect_err("nothing was sent: the token ends the read");
+        println!(
+            "a read given a token cancelled after 20 ms: \"{err}\" (a cancellation: {})",
+            tasklane::io::as_canceled(&err).is_some()
+        );
+        server.write_all(b"!").await.expect("write");
+        client.read_exact(&mut byte).await.expect("read");
+        println!(
+            "the same socket then reads {:?}: a cancelled read takes nothing and breaks nothing",
+            byte[0] as char
+        );
     });
 
     // The blocking way, for contrast: one thread per waiting read.

@@ -17,11 +17,19 @@ use std::task::{Context, Poll};
 pub struct Cancelled {
     token: CancellationToken,
     key: Option<Key>,
+    /// The waker listed under `key`, and the source's reset count when it
+    /// was listed: a poll with the same waker and no reset since needs no
+    /// lock (many tasks awaiting one shutdown token poll without contending).
+    listed: Option<(std::task::Waker, u64)>,
 }
 
 impl Cancelled {
     pub(crate) fn new(token: CancellationToken) -> Cancelled {
-        Cancelled { token, key: None }
+        Cancelled {
+            token,
+            key: None,
+            listed: None,
+        }
     }
 
     /// The token awaited.
@@ -43,17 +51,29 @@ impl Future for Cancelled {
                 return Poll::Ready(());
             }
             if let Some(key) = this.key {
+                // Still listed (no cancellation, checked above; no reset
+                // since) with the same waker: nothing to update.
+                if let Some((w, resets)) = &this.listed {
+                    if *resets == inner.resets() && w.will_wake(cx.waker()) {
+                        return Poll::Pending;
+                    }
+                }
+                let resets = inner.resets();
                 if inner.update_waker(key, cx.waker()) {
+                    this.listed = Some((cx.waker().clone(), resets));
                     return Poll::Pending;
                 }
                 // No longer listed: cancellation took it (seen at the top of
                 // the loop), or the source was reset (register again).
                 this.key = None;
+                this.listed = None;
                 continue;
             }
+            let resets = inner.resets();
             return match inner.register(Callback::Waker(cx.waker().clone())) {
                 Registered::Listed(key) => {
                     this.key = Some(key);
+                    this.listed = Some((cx.waker().clone(), resets));
                     Poll::Pending
                 }
                 Registered::Canceled(_) => Poll::Ready(()),

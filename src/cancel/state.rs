@@ -5,7 +5,7 @@
 use super::callbacks::{Callback, CallbackList, Key};
 use super::spin_lock::SpinLock;
 use crate::context::ExecutionContext;
-use crate::loom::sync::atomic::{AtomicU8, Ordering};
+use crate::loom::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use crate::loom::sync::{Condvar, Mutex};
 use crate::task::{AggregateError, TaskError};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -67,6 +67,10 @@ pub(crate) struct Inner {
     /// Signalled (after taking `wait_lock`) when `executing` is cleared
     /// while `waiters` is non-zero.
     callback_done: Condvar,
+    /// Bumped (under the lock) by every `reset`, which unlists every
+    /// registration: an awaiter that saw the same value before knows its
+    /// registration is still listed without taking the lock.
+    resets: AtomicU64,
 }
 
 /// What `Inner::register` did with a callback.
@@ -101,6 +105,7 @@ impl Inner {
             }),
             wait_lock: Mutex::new(()),
             callback_done: Condvar::new(),
+            resets: AtomicU64::new(0),
         }
     }
 
@@ -271,6 +276,7 @@ impl Inner {
             if self.state.load(Ordering::Relaxed) != NOT_CANCELED {
                 return false;
             }
+            self.resets.fetch_add(1, Ordering::Release);
             g.list.take_all()
         };
         for callback in list.into_newest_first() {
@@ -280,6 +286,12 @@ impl Inner {
             }
         }
         true
+    }
+
+    /// How many times the source was reset (see `resets`).
+    #[inline]
+    pub(crate) fn resets(&self) -> u64 {
+        self.resets.load(Ordering::Acquire)
     }
 
     /// Listed callbacks (diagnostics, tests).

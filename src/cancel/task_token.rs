@@ -5,8 +5,10 @@
 //! same token, once it is signalled, ends Canceled; any other cancellation
 //! is a fault.
 
+use super::registration::CancellationTokenRegistration;
 use super::token::CancellationToken;
 use crate::task::cell::Outcome;
+use crate::task::raw::TaskRef;
 use crate::task::spawn::Spawn;
 use crate::task::{
     AggregateError, AsyncBody, CanceledError, ClosureBody, Task, TaskCreationOptions, TaskError,
@@ -16,16 +18,41 @@ use std::error::Error;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
+
+/// Where the registration that cancels a not-yet-started task waits until
+/// the task first runs (and no longer needs it).
+enum Slot {
+    /// The spawner has not stored the registration yet.
+    Empty,
+    /// The registration, until the first poll drops it.
+    Held(CancellationTokenRegistration),
+    /// The task started (or is gone): a registration arriving late is
+    /// dropped at once.
+    Started,
+}
+
+type SharedSlot = Arc<Mutex<Slot>>;
+
+fn take_slot(slot: &SharedSlot) -> Option<CancellationTokenRegistration> {
+    let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+    match std::mem::replace(&mut *g, Slot::Started) {
+        Slot::Held(r) => Some(r),
+        Slot::Empty | Slot::Started => None,
+    }
+}
 
 pin_project_lite::pin_project! {
     /// Ends the task Canceled without polling the body if the token was
-    /// cancelled before the task first ran.
+    /// cancelled before the task first ran; on the first poll, drops the
+    /// registration through which the token cancels a queued task.
     struct TokenGate<B> {
         #[pin]
         body: B,
         token: CancellationToken,
         started: bool,
+        slot: SharedSlot,
     }
 }
 
@@ -38,6 +65,11 @@ where
         let this = self.project();
         if !*this.started {
             *this.started = true;
+            // Running now: the token is only cooperative from here on. The
+            // registration is dropped outside the slot's lock (its drop may
+            // wait for a callback running on another thread, which finds the
+            // task running and does nothing).
+            drop(take_slot(this.slot));
             if this.token.is_cancellation_requested() {
                 return Poll::Ready(Err(canceled(this.token)));
             }
@@ -85,19 +117,44 @@ impl<T: Send + 'static> Task<T> {
         if token.is_cancellation_requested() {
             return Task::from_canceled_with(token.clone());
         }
-        Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller()).spawn(TokenGate {
-            body,
-            token: token.clone(),
-            started: false,
-        })
+        let slot: SharedSlot = Arc::new(Mutex::new(Slot::Empty));
+        let task = Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller()).spawn(
+            TokenGate {
+                body,
+                token: token.clone(),
+                started: false,
+                slot: slot.clone(),
+            },
+        );
+        if task.is_completed() || !token.can_be_canceled() {
+            return task;
+        }
+        // While queued, the token cancels the task at once, as C# does (the
+        // callback claims the task only if it was never polled).
+        let target = TaskRef::new_ref(task.raw());
+        let fired = token.clone();
+        let registration = token.register_internal(move || {
+            target
+                .raw()
+                .cancel_if_unstarted(CanceledError::with_token(fired));
+        });
+        let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match *g {
+            Slot::Empty => *g = Slot::Held(registration),
+            // Already running (or done): the registration is not needed.
+            Slot::Started | Slot::Held(_) => {
+                drop(g);
+                drop(registration);
+            }
+        }
+        task
     }
 
     /// Queues `f` on the pool, unless `token` is cancelled first: if it
-    /// already is, the task is Canceled at once; if it is cancelled before a
-    /// pool thread picks the work up, the task ends Canceled then. Either
-    /// way `f` never runs. Once `f` runs, the token is only cooperative.
-    /// (C# marks a queued task Canceled the moment its token fires; tasklane
-    /// does so when the task reaches a thread.) C#: `Task.Run(Func<T>,
+    /// already is, the task is Canceled at once; if it is cancelled while the
+    /// task is still queued, the task ends Canceled the moment the token
+    /// fires (its continuations run then) and `f` never runs. Once `f` runs,
+    /// the token is only cooperative. C#: `Task.Run(Func<T>,
     /// CancellationToken)`.
     ///
     /// ```

@@ -13,7 +13,7 @@ use super::sync_context::{SynchronizationContext, same_context};
 use crate::task::CancelReason;
 use crate::task::raw::{Notified, RawTask};
 use crate::task::registry::Registry;
-use crate::task::schedule::{Hint, Home, Schedule, home_of};
+use crate::task::schedule::{Hint, Home, Schedule, home_of, set_home_of_current};
 use std::sync::Arc;
 
 /// The result of moving the running task.
@@ -51,7 +51,7 @@ pub(crate) fn rehome(raw: RawTask, target: Home) -> Rehome {
     if old.ptr_eq(&target) {
         return Rehome::AlreadyThere;
     }
-    if old.0.pins(raw) {
+    if raw.header().pinned {
         return Rehome::Pinned;
     }
     // The registry ref moves with the task. None: the old home is draining
@@ -71,10 +71,8 @@ pub(crate) fn rehome(raw: RawTask, target: Home) -> Rehome {
     }
     // The target's registry now holds the ref `release` gave back.
     let _kept = registered.into_raw();
-    // SAFETY: rule 2 of header.rs: the calling thread polls `raw`, so it
-    // owns the stage and is the only writer of `home`; readers on other
-    // threads read it only after our `transition_to_idle`.
-    raw.header().home.with_mut(|h| unsafe { *h = Some(target) });
+    let moved = set_home_of_current(raw, target);
+    debug_assert!(moved, "rehome is called only for the task polled here");
     Rehome::Moved
 }
 

@@ -66,8 +66,7 @@ fn default_handler(fault: &UnobservedFault) {
 /// Reports a completed, faulted, unobserved task.
 pub(crate) fn report(raw: RawTask) {
     let header = raw.header();
-    // SAFETY: the task is complete, so its stage is immutable (rule 5).
-    let Some(errors) = (unsafe { (header.vtable.failure)(raw.header_ptr()) }) else {
+    let Some(errors) = raw.failure() else {
         return;
     };
     let fault = UnobservedFault {

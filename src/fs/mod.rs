@@ -17,6 +17,7 @@
 //! ```
 
 mod file;
+mod inflight;
 
 pub use file::File;
 

@@ -102,6 +102,35 @@ impl<E: mio::event::Source> PollEvented<E> {
         }
     }
 
+    /// [`poll_io`](Self::poll_io) for a read or write of up to `len` bytes
+    /// on a stream socket. A transfer shorter than `len` proves the
+    /// kernel's buffer drained (a read) or filled up (a write), so the
+    /// readiness it saw is cleared at once: the next call waits for the
+    /// next event instead of making a syscall that only says `WouldBlock`
+    /// (Tokio does the same). Sound with edge-triggered epoll: data or
+    /// space that comes later is a new event, and a clear never erases a
+    /// newer one (rule R2); closed bits are never cleared (rule R3).
+    pub(crate) fn poll_transfer(
+        &self,
+        cx: &mut Context<'_>,
+        interest: Interest,
+        slot: &mut Slot,
+        len: usize,
+        mut f: impl FnMut(&E) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            let ev = ready!(self.poll_ready(cx, interest, slot))?;
+            match f(self.io()) {
+                Ok(n) if n > 0 && n < len => {
+                    self.clear_readiness(ev);
+                    return Poll::Ready(Ok(n));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.clear_readiness(ev),
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
     /// Tries `f` once without waiting: `WouldBlock` if the socket is not
     /// ready (C#: the `Socket.Receive` non-blocking mode).
     pub(crate) fn try_io<T>(

@@ -1,24 +1,33 @@
 //! hyper 1.x on tasklane (feature `hyper`): `hyper::rt::Read`/`Write` on
-//! [`TcpStream`] and its halves, and an [`Executor`] that spawns hyper's
-//! background work onto the pool.
+//! [`TcpStream`] and its halves, an [`Executor`] that spawns hyper's
+//! background work onto the pool, and a [`Timer`] on tasklane's timers (for
+//! hyper's header-read timeout and keep-alive timers).
 //!
 //! Reads go straight into hyper's `ReadBufCursor` (its uninitialised
 //! spare capacity) with `recv(2)`: no zero-filling, no extra copy.
 //!
 //! ```
-//! use tasklane::net::hyper_rt::Executor;
+//! use std::time::Duration;
+//! use tasklane::net::hyper_rt::{Executor, Timer};
 //!
 //! fn assert_executor<E: hyper::rt::Executor<std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>>>(_: E) {}
 //! assert_executor(Executor::new());
+//!
+//! // An HTTP/1 server that closes connections which send no request head
+//! // within 10 seconds.
+//! let mut builder = hyper::server::conn::http1::Builder::new();
+//! builder.timer(Timer::new()).header_read_timeout(Duration::from_secs(10));
 //! ```
 
 use crate::net::tcp::AsTcp;
 use crate::net::{OwnedReadHalf, OwnedWriteHalf, TcpStream};
 use crate::runtime::Handle;
+use crate::time::Delay;
 use std::future::Future;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::{Duration, Instant};
 
 fn poll_read_cursor(
     s: &TcpStream,
@@ -128,3 +137,42 @@ where
         }
     }
 }
+
+/// hyper's timers on tasklane's timer wheel: `sleep` and `sleep_until` are
+/// [`time::Delay`](crate::time::Delay)s, and `reset` moves a delay's
+/// deadline in place (no new allocation, the armed timer is moved in the
+/// wheel). Give it to a connection builder (`.timer(Timer::new())`) to make
+/// `header_read_timeout` and keep-alive timeouts work.
+///
+/// C#: Kestrel's `KestrelServerLimits.RequestHeadersTimeout`, driven by the
+/// runtime's timer queue.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timer(());
+
+impl Timer {
+    /// The timer (it holds nothing: tasklane's timer wheel is
+    /// process-wide).
+    pub fn new() -> Timer {
+        Timer(())
+    }
+}
+
+impl hyper::rt::Timer for Timer {
+    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(crate::time::delay(duration))
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
+        Box::pin(crate::time::delay_until(deadline))
+    }
+
+    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
+        match sleep.as_mut().downcast_mut_pin::<Delay>() {
+            Some(delay) => delay.get_mut().reset(new_deadline),
+            // Another timer's sleep: replace it.
+            None => *sleep = self.sleep_until(new_deadline),
+        }
+    }
+}
+
+impl hyper::rt::Sleep for Delay {}

@@ -1,6 +1,7 @@
 //! `UdpSocket`: datagrams sent and received without a thread waiting.
 
-use crate::io::op::Op;
+use crate::cancel::CancellationToken;
+use crate::io::op::{Op, WithCancel};
 use crate::io::poll_evented::PollEvented;
 use crate::io::reactor::Interest;
 use crate::net::addr::resolve;
@@ -111,6 +112,50 @@ impl UdpSocket {
     /// `Socket.ReceiveAsync`.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         Op::shared(&self.io, Interest::Read, |s| s.recv(buf)).await
+    }
+
+    /// [`send_to`](Self::send_to), ending Canceled when `token` fires (an
+    /// `io::Error` whose inner error is the
+    /// [`CanceledError`](crate::CanceledError) carrying `token`; nothing is
+    /// sent then). C#: `Socket.SendToAsync(…, CancellationToken)`.
+    pub async fn send_to_with_token(
+        &self,
+        buf: &[u8],
+        target: SocketAddr,
+        token: &CancellationToken,
+    ) -> io::Result<usize> {
+        WithCancel::token(self.send_to(buf, target), token).await
+    }
+
+    /// [`recv_from`](Self::recv_from), ending Canceled when `token` fires
+    /// (nothing is received then: the next receive gets the datagram). C#:
+    /// `Socket.ReceiveFromAsync(…, CancellationToken)`.
+    pub async fn recv_from_with_token(
+        &self,
+        buf: &mut [u8],
+        token: &CancellationToken,
+    ) -> io::Result<(usize, SocketAddr)> {
+        WithCancel::token(self.recv_from(buf), token).await
+    }
+
+    /// [`send`](Self::send), ending Canceled when `token` fires. C#:
+    /// `Socket.SendAsync(…, CancellationToken)`.
+    pub async fn send_with_token(
+        &self,
+        buf: &[u8],
+        token: &CancellationToken,
+    ) -> io::Result<usize> {
+        WithCancel::token(self.send(buf), token).await
+    }
+
+    /// [`recv`](Self::recv), ending Canceled when `token` fires. C#:
+    /// `Socket.ReceiveAsync(…, CancellationToken)`.
+    pub async fn recv_with_token(
+        &self,
+        buf: &mut [u8],
+        token: &CancellationToken,
+    ) -> io::Result<usize> {
+        WithCancel::token(self.recv(buf), token).await
     }
 
     /// Allows sending to broadcast addresses. C#: `Socket.EnableBroadcast`.

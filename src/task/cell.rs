@@ -215,15 +215,12 @@ where
     finish(raw, final_kind::<F, T>(raw));
 }
 
-unsafe fn cancel<F, T>(ptr: NonNull<Header>, reason: CancelReason)
+unsafe fn cancel<F, T>(ptr: NonNull<Header>, error: CanceledError)
 where
     F: Future<Output = Outcome<T>>,
 {
     let raw = RawTask::from_header(ptr);
-    complete::<F, T>(
-        raw,
-        Err(TaskError::Canceled(CanceledError::with_reason(reason)).into()),
-    );
+    complete::<F, T>(raw, Err(TaskError::Canceled(error).into()));
 }
 
 unsafe fn dealloc<F, T>(ptr: NonNull<Header>) {

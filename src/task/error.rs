@@ -28,7 +28,10 @@ pub enum TaskError {
 
 impl TaskError {
     /// Wraps any error as a fault. If `error` is itself a [`TaskError`] or a
-    /// [`CanceledError`], it is kept as what it is instead of being wrapped.
+    /// [`CanceledError`], it is kept as what it is instead of being wrapped;
+    /// so is an `io::Error` whose inner error is a [`CanceledError`] (what a
+    /// socket operation cancelled by its token returns), which is a
+    /// cancellation.
     pub fn new<E>(error: E) -> TaskError
     where
         E: Error + Send + Sync + 'static,
@@ -38,9 +41,15 @@ impl TaskError {
             Ok(te) => *te,
             Err(other) => match other.downcast::<CanceledError>() {
                 Ok(c) => TaskError::Canceled(*c),
-                Err(other) => match other.downcast::<E>() {
-                    Ok(e) => TaskError::Faulted(Fault::new(*e)),
-                    Err(_) => unreachable!("the box holds an E"),
+                Err(other) => match other.downcast::<std::io::Error>() {
+                    Ok(io) => match crate::io::as_canceled(&io) {
+                        Some(c) => TaskError::Canceled(c.clone()),
+                        None => TaskError::Faulted(Fault::new(*io)),
+                    },
+                    Err(other) => match other.downcast::<E>() {
+                        Ok(e) => TaskError::Faulted(Fault::new(*e)),
+                        Err(_) => unreachable!("the box holds an E"),
+                    },
                 },
             },
         }

@@ -9,8 +9,8 @@
 //!    (which happens-after the owner's `transition_to_idle`).
 //! 3. `links` is read and written only under the lock of the registry shard
 //!    that holds the task.
-//! 4. `parent`, `location`, `kind`, `options` and `vtable` never change after
-//!    the task is published.
+//! 4. `parent`, `location`, `kind`, `options`, `pinned` and `vtable` never
+//!    change after the task is published.
 //! 5. The stage (in the cell after the header) is owned by the thread holding
 //!    RUNNING until COMPLETE is set; after COMPLETE it is immutable until
 //!    deallocation, except that a unique handle may move the output out
@@ -63,8 +63,8 @@ pub(crate) struct Vtable {
     /// Runs the task; consumes one Notified ref.
     pub(crate) poll: unsafe fn(NonNull<Header>),
     /// The caller owns the stage (RUNNING) and one ref: drop the future and
-    /// complete the task as Canceled with `reason`.
-    pub(crate) cancel: unsafe fn(NonNull<Header>, crate::task::CancelReason),
+    /// complete the task as Canceled with `error`.
+    pub(crate) cancel: unsafe fn(NonNull<Header>, crate::task::CanceledError),
     /// Frees the cell; called when the last ref drops.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     /// Pointer to the `Outcome<T>` in the stage; valid only after COMPLETE
@@ -107,6 +107,8 @@ pub(crate) struct Header {
     pub(crate) parent: Option<TaskRef>,
     /// Attached children bookkeeping, allocated when the first child attaches.
     pub(crate) children: AtomicPtr<Children>,
+    /// The future is not `Send`: the task may never leave its home (rule 4).
+    pub(crate) pinned: bool,
 }
 
 static NEXT_ID: AtomicU64Static = AtomicU64Static::new(1);
@@ -149,6 +151,7 @@ impl Header {
             links: UnsafeCell::new(Links::unlinked()),
             parent,
             children: AtomicPtr::new(std::ptr::null_mut()),
+            pinned: false,
         }
     }
 

@@ -255,3 +255,35 @@ fn wake_races_poll_no_lost_wakeup() {
         assert_eq!(task.try_result().expect("completed").unwrap(), 5);
     });
 }
+
+#[test]
+fn token_cancel_races_the_first_poll() {
+    loom::model(|| {
+        let home = TestHome::new();
+        let polled = Arc::new(AtomicUsize::new(0));
+        let p = polled.clone();
+        let task = spawn_on(&home, Start::Hot, async move {
+            p.fetch_add(1, Ordering::SeqCst);
+            Ok(1)
+        });
+        let raw = task.raw();
+        let target = TaskRef::new_ref(raw);
+        let canceller = loom::thread::spawn(move || {
+            target
+                .raw()
+                .cancel_if_unstarted(super::CanceledError::new())
+        });
+        home.run_all();
+        let canceled = canceller.join().unwrap();
+        // Exactly one side wins: either the body ran and the task completed,
+        // or it was canceled and the body never ran.
+        let ran = polled.load(Ordering::SeqCst);
+        if canceled {
+            assert_eq!(ran, 0);
+            assert!(task.is_canceled());
+        } else {
+            assert_eq!(ran, 1);
+            assert_eq!(task.try_result().expect("complete").unwrap(), 1);
+        }
+    });
+}

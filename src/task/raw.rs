@@ -3,7 +3,7 @@
 
 use super::header::Header;
 use super::state::{TransitionToNotified, TransitionToShutdown};
-use crate::task::CancelReason;
+use crate::task::{CancelReason, CanceledError};
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::task::{RawWaker, RawWakerVTable, Waker};
@@ -52,6 +52,16 @@ impl RawTask {
         unsafe { (self.header().vtable.dealloc)(self.ptr) }
     }
 
+    /// The failure of a completed task (None if it is not complete, or did
+    /// not fail).
+    pub(crate) fn failure(self) -> Option<crate::task::AggregateError> {
+        if !self.header().state.load().is_complete() {
+            return None;
+        }
+        // SAFETY: COMPLETE makes the stage immutable (rule 5 of header.rs).
+        unsafe { (self.header().vtable.failure)(self.ptr) }
+    }
+
     /// Polls the task, consuming one Notified ref.
     pub(crate) fn poll(self) {
         // SAFETY: the caller gives up a Notified ref, as `poll` expects.
@@ -60,8 +70,25 @@ impl RawTask {
 
     /// The caller owns the stage and a ref: cancels the task.
     pub(crate) fn cancel_owned(self, reason: CancelReason) {
+        self.cancel_owned_with(CanceledError::with_reason(reason));
+    }
+
+    /// The caller owns the stage and a ref: cancels the task with `error`.
+    fn cancel_owned_with(self, error: CanceledError) {
         // SAFETY: the caller claimed the stage (RUNNING) and holds a ref.
-        unsafe { (self.header().vtable.cancel)(self.ptr, reason) }
+        unsafe { (self.header().vtable.cancel)(self.ptr, error) }
+    }
+
+    /// The token the task was started with fired: cancels the task if it
+    /// has not started running yet (a cold or queued task), as .NET marks
+    /// such a task Canceled at once. Does not consume a ref. True if it
+    /// canceled the task.
+    pub(crate) fn cancel_if_unstarted(self, error: CanceledError) -> bool {
+        if !self.header().state.transition_to_cancel_unstarted() {
+            return false;
+        }
+        self.cancel_owned_with(error);
+        true
     }
 
     /// Wakes the task, consuming one ref.

@@ -44,9 +44,17 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// A short name for diagnostics ("pool", "dispatcher 'ui'").
     fn describe(&self) -> String;
 
-    /// True if `task` (homed here) may never move to another home: its
-    /// future is not `Send` (a dispatcher's `spawn_local`).
-    fn pins(&self, _task: RawTask) -> bool {
+    /// Why tasks given to this home after it shut down end Canceled.
+    fn shutdown_reason(&self) -> crate::task::CancelReason {
+        crate::task::CancelReason::RuntimeShutdown
+    }
+
+    /// True if this home polls and drops its tasks only on the one thread
+    /// where `is_current()` holds (a dispatcher). `Spawn::spawn_local`
+    /// accepts `!Send` futures only for such a home; an implementation that
+    /// answers true and polls elsewhere would be unsound (the trait is
+    /// crate-private, and only the dispatcher answers true).
+    fn polls_on_one_thread(&self) -> bool {
         false
     }
 }
@@ -173,4 +181,24 @@ pub(crate) fn schedule_requeue(task: Notified, yielded: bool) {
 pub(crate) fn home_of(raw: RawTask) -> Option<Home> {
     // SAFETY: the caller owns the stage or the notified transition (rule 2).
     raw.header().home.with(|h| unsafe { (*h).clone() })
+}
+
+/// Makes `home` the home of `task`, which must be the task being polled on
+/// this thread (its runner owns the stage, so it is the only writer of
+/// `home`, rule 2 of header.rs). The next schedule of the task goes there.
+/// Returns false (and changes nothing) if `task` is not that task, or is
+/// pinned (its future is not `Send`).
+pub(crate) fn set_home_of_current(task: RawTask, home: Home) -> bool {
+    if super::current::current() != Some(task) || task.header().pinned {
+        return false;
+    }
+    debug_assert!(task.header().state.load().is_running());
+    task.header().home.with_mut(|h| {
+        // SAFETY: rule 2 of header.rs: `task` is being polled on this thread
+        // (checked above), so this thread owns the stage and is the only
+        // writer of `home`; other threads read it only after the runner's
+        // `transition_to_idle` publishes this write.
+        unsafe { *h = Some(home) }
+    });
+    true
 }

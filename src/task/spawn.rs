@@ -7,7 +7,7 @@ use super::header::{Header, TaskKind};
 use super::raw::{Notified, RawTask, TaskRef};
 use super::schedule::Home;
 use super::state::State;
-use super::{CancelReason, Task, TaskCreationOptions};
+use super::{Task, TaskCreationOptions};
 use crate::context::ExecutionContext;
 use std::future::Future;
 use std::panic::Location;
@@ -68,15 +68,33 @@ impl Spawn {
         T: Send + 'static,
     {
         // SAFETY: the future is Send, so any home may poll it on any thread.
-        unsafe { self.spawn_unchecked(future) }
+        unsafe { self.spawn_cell(future, false) }
+    }
+
+    /// A future that is not `Send` becomes a task pinned to its home. Only
+    /// for a home that polls on one thread (a dispatcher), from that thread;
+    /// otherwise the spawn is handed back.
+    pub(crate) fn spawn_local<F, T>(self, future: F) -> Result<Task<T>, Spawn>
+    where
+        F: Future<Output = Outcome<T>> + 'static,
+        T: 'static,
+    {
+        if !(self.home.0.polls_on_one_thread() && self.home.0.is_current()) {
+            return Err(self);
+        }
+        // SAFETY: the home polls and drops its tasks only on its one thread
+        // (`polls_on_one_thread`), which is this thread (`is_current`), and
+        // the task is pinned: `set_home_of_current` never moves it.
+        Ok(unsafe { self.spawn_cell(future, true) })
     }
 
     /// Makes the cell for `future`.
     ///
     /// # Safety
     /// If `F` is not `Send`, the home must poll (and drop) it only on the
-    /// thread that called this, and the task's home must never change.
-    pub(crate) unsafe fn spawn_unchecked<F, T>(self, future: F) -> Task<T>
+    /// thread that called this, and `pinned` must be true so the task's home
+    /// never changes.
+    unsafe fn spawn_cell<F, T>(self, future: F, pinned: bool) -> Task<T>
     where
         F: Future<Output = Outcome<T>> + 'static,
         T: 'static,
@@ -98,7 +116,7 @@ impl Spawn {
         // header keeps the scheduler alive while the cell lives, and our
         // handle keeps the cell alive below, so this pointer stays valid.
         let scheduler: *const dyn super::schedule::Schedule = std::sync::Arc::as_ptr(&home.0);
-        let header = Header::new(
+        let mut header = Header::new(
             state,
             Cell::<F, T>::vtable(),
             kind,
@@ -108,13 +126,15 @@ impl Spawn {
             ExecutionContext::capture(),
             parent,
         );
+        header.pinned = pinned;
         let raw = Cell::allocate(header, Stage::Running(future));
         let task = Task::from_new_raw(raw);
         // SAFETY: see `scheduler` above: the header's `Arc` owns it.
-        if !unsafe { &*scheduler }.bind(raw) {
+        let scheduler = unsafe { &*scheduler };
+        if !scheduler.bind(raw) {
             // The scheduler is shut down: no registry ref; cancel at once.
             raw.ref_dec();
-            raw.shutdown(CancelReason::RuntimeShutdown);
+            raw.shutdown(scheduler.shutdown_reason());
             if hot {
                 drop(Notified(raw));
             }

@@ -38,6 +38,11 @@ const OBSERVED: usize = 1 << 9;
 /// The last `Task` handle dropped. Set once by `transition_handles_gone`.
 const NO_HANDLES: usize = 1 << 10;
 
+/// The future was polled at least once. Set by `transition_to_running`
+/// (in the same step as RUNNING); never cleared. A task started with a
+/// token may be canceled by that token only before this is set.
+const POLLED: usize = 1 << 11;
+
 const REF_SHIFT: usize = 16;
 /// One reference: every `Notified`, waker, registry entry, continuation entry
 /// and the handles together hold one each.
@@ -202,7 +207,7 @@ impl State {
                 return (Some(s), action);
             }
             // The Notified ref is now the runner's ref.
-            s.0 = (s.0 | RUNNING) & !NOTIFIED;
+            s.0 = (s.0 | RUNNING | POLLED) & !NOTIFIED;
             let action = if s.0 & CANCEL_REQUESTED != 0 {
                 TransitionToRunning::Cancelled
             } else {
@@ -335,6 +340,22 @@ impl State {
                 s.ref_inc();
                 (Some(s), TransitionToShutdown::Claimed)
             }
+        })
+    }
+
+    /// The token a task was started with fired: claims the stage (as
+    /// shutdown does) only if the task has never been polled and is not
+    /// complete, so work that already started is never cut off. On true the
+    /// caller owns the stage and a new ref, and must cancel the task; a
+    /// queued Notified ref later finds it COMPLETE and does nothing.
+    pub(crate) fn transition_to_cancel_unstarted(&self) -> bool {
+        self.fetch_update(|mut s| {
+            if s.is_complete() || s.is_running() || s.0 & POLLED != 0 {
+                return (None, false);
+            }
+            s.0 = (s.0 | RUNNING) & !CREATED;
+            s.ref_inc();
+            (Some(s), true)
         })
     }
 

@@ -56,23 +56,6 @@ impl Row {
     }
 }
 
-/// Runs `f` for warm-up then timed iterations; returns the median time.
-#[allow(dead_code)] // For suites with no peer in the same closure.
-pub fn median_time(opts: &Opts, mut f: impl FnMut()) -> Duration {
-    for _ in 0..opts.warmup {
-        f();
-    }
-    let mut times: Vec<Duration> = (0..opts.iters.max(1))
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
-}
-
 /// Measures two implementations of one workload, interleaving their
 /// iterations so machine noise hits both alike; returns (tasklane, peer)
 /// medians in microseconds.

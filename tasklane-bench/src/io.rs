@@ -1,13 +1,16 @@
 //! Suite "io" (BENCHMARKS.md §4): TCP echo on loopback, 64 connections ×
 //! 10,000 round trips of 64 bytes, tasklane against the same program on
 //! tokio, and against blocking sockets with a thread per connection (the
-//! limit row). Cost = 1 / throughput, in nanoseconds per round trip (all
-//! connections together): ratio below 1.0 means tasklane moves more round
-//! trips per second.
+//! limit row); and HTTP/1 hello-world, hyper on tasklane against hyper on
+//! tokio under `wrk` ([`http`]). Cost = 1 / throughput, in nanoseconds per
+//! round trip or request (all connections together): ratio below 1.0 means
+//! tasklane moves more per second.
 //!
-//! Each iteration runs the whole program (640,000 round trips, seconds), so
-//! this suite runs at most `MAX_ITERS` timed iterations and one warm-up
-//! (`--iters`/`--warmup` lower them).
+//! Each iteration runs the whole program (640,000 round trips, or a 5 s
+//! wrk run), so this suite runs at most `MAX_ITERS` timed iterations and
+//! one warm-up (`--iters`/`--warmup` lower them).
+
+mod http;
 
 use crate::harness::{Opts, Row, compare};
 use std::io::{Read, Write};
@@ -54,6 +57,9 @@ pub fn run(opts: &Opts) -> Vec<Row> {
             peer_name: "tokio".into(),
             unit: "ns",
         });
+    }
+    for &w in &opts.workers {
+        rows.extend(http::rows(&opts, w));
     }
     let name = "tcp_echo limit: blocking threads".to_owned();
     if opts.wants(&name) {

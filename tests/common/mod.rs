@@ -85,3 +85,22 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// The frame of a leak-checked network test: within the deadline and one
+/// at a time, a private runtime runs the future `body` makes; afterwards
+/// the runtime's tasks and the process's fds must be back where they were.
+pub fn leak_checked<F, Fut>(name: &'static str, body: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    with_deadline(name, move || {
+        let _s = serial();
+        start_default_runtime();
+        let rt = runtime();
+        // After the runtime: its epoll fd, epoll clone and eventfd are its own.
+        let fds = open_fds();
+        rt.block_on(body());
+        assert_no_leaks(&rt, fds, name);
+    });
+}

@@ -285,17 +285,11 @@ impl Dispatcher {
         if !self.check_access() {
             return Err(self.not_on_thread());
         }
-        let spawn = self.spawn_spec(Location::caller());
-        // SAFETY: we are on the dispatcher's thread, the only thread that
-        // polls (and, completing or draining, drops) futures homed here; the
-        // task is recorded as pinned below, before its first poll (which
-        // happens on this thread, later), so its home never changes
-        // (`rehome` refuses pinned tasks). The output is Send.
-        let task = unsafe { spawn.spawn_unchecked(AsyncBody::new(future)) };
-        if !task.is_completed() {
-            self.shared.pin(task.raw());
-        }
-        Ok(task)
+        // The task layer checks that this is the dispatcher's thread and pins
+        // the task there for good.
+        self.spawn_spec(Location::caller())
+            .spawn_local(AsyncBody::new(future))
+            .map_err(|_| self.not_on_thread())
     }
 
     /// Runs `f` on this dispatcher and returns its task, without waiting.

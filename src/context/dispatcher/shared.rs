@@ -10,7 +10,6 @@ use crate::task::raw::{Notified, RawTask, TaskRef};
 use crate::task::registry::Registry;
 use crate::task::schedule::{Hint, Schedule};
 use crate::task::{CancelReason, TaskError};
-use std::collections::HashSet;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
@@ -29,11 +28,6 @@ pub(crate) struct Shared {
     pub(crate) name: String,
     pub(crate) queue: MessageQueue,
     registry: Registry,
-    /// Header addresses of the `!Send` tasks homed here (they may never
-    /// move); `pinned_count` lets `release` skip the lock when there are
-    /// none.
-    pinned: Mutex<HashSet<usize>>,
-    pinned_count: AtomicUsize,
     owner: ThreadId,
     pub(crate) owner_name: String,
     /// The runtime whose pool `Task::run` and `configure_await(false)` use
@@ -58,8 +52,6 @@ impl Shared {
             name,
             queue: MessageQueue::new(),
             registry: Registry::new(1),
-            pinned: Mutex::new(HashSet::new()),
-            pinned_count: AtomicUsize::new(0),
             owner: current.id(),
             owner_name: current
                 .name()
@@ -123,8 +115,6 @@ impl Shared {
             .close_and_drain(|task| task.raw().shutdown(CancelReason::ContextShutdown));
         let left = self.queue.close();
         drop(left);
-        lock(&self.pinned).clear();
-        self.pinned_count.store(0, Ordering::Release);
         *lock(&self.drained) = true;
         self.drained_cv.notify_all();
         super::thread::unbind(self);
@@ -261,14 +251,6 @@ impl Shared {
             })
     }
 
-    /// Records a `!Send` task: it may never leave this dispatcher.
-    pub(crate) fn pin(&self, task: RawTask) {
-        let mut set = lock(&self.pinned);
-        if set.insert(task.header_ptr().as_ptr() as usize) {
-            self.pinned_count.fetch_add(1, Ordering::AcqRel);
-        }
-    }
-
     pub(crate) fn outstanding_operations(&self) -> usize {
         self.operations.load(Ordering::Acquire)
     }
@@ -295,12 +277,6 @@ impl Schedule for Shared {
     }
 
     fn release(&self, task: RawTask) -> Option<TaskRef> {
-        if self.pinned_count.load(Ordering::Acquire) > 0 {
-            let mut set = lock(&self.pinned);
-            if set.remove(&(task.header_ptr().as_ptr() as usize)) {
-                self.pinned_count.fetch_sub(1, Ordering::AcqRel);
-            }
-        }
         self.registry.remove(task)
     }
 
@@ -312,9 +288,14 @@ impl Schedule for Shared {
         self.describe_self()
     }
 
-    fn pins(&self, task: RawTask) -> bool {
-        self.pinned_count.load(Ordering::Acquire) > 0
-            && lock(&self.pinned).contains(&(task.header_ptr().as_ptr() as usize))
+    fn polls_on_one_thread(&self) -> bool {
+        // Tasks homed here are polled only by the owner thread's loop (or its
+        // joinable waits), and drained on it (thread.rs).
+        true
+    }
+
+    fn shutdown_reason(&self) -> CancelReason {
+        CancelReason::ContextShutdown
     }
 }
 

@@ -1,7 +1,8 @@
 //! `TcpListener`: accepts connections without a thread waiting in `accept`.
 
 use super::stream::TcpStream;
-use crate::io::op::Op;
+use crate::cancel::CancellationToken;
+use crate::io::op::{Op, WithCancel};
 use crate::io::poll_evented::PollEvented;
 use crate::io::reactor::{Interest, Slot};
 use crate::net::addr::resolve;
@@ -70,6 +71,36 @@ impl TcpListener {
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         let (s, addr) = Op::shared(&self.io, Interest::Read, |l| l.accept()).await?;
         Ok((TcpStream::from_mio(s)?, addr))
+    }
+
+    /// [`accept`](Self::accept), ending Canceled when `token` fires: an
+    /// `io::Error` whose inner error is the
+    /// [`CanceledError`](crate::CanceledError) carrying `token` (see
+    /// [`io::as_canceled`](crate::io::as_canceled)). No connection is taken
+    /// then: the next `accept` gets it.
+    ///
+    /// ```
+    /// use tasklane::CancellationTokenSource;
+    /// use tasklane::net::TcpListener;
+    ///
+    /// tasklane::block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let cts = CancellationTokenSource::new();
+    ///     let stop = cts.token();
+    ///     tasklane::Task::run(move || cts.cancel().unwrap());
+    ///     let err = listener.accept_with_token(&stop).await.unwrap_err();
+    ///     assert!(tasklane::io::as_canceled(&err).is_some());
+    ///     std::io::Result::Ok(())
+    /// })
+    /// .unwrap();
+    /// ```
+    ///
+    /// C#: `TcpListener.AcceptSocketAsync(CancellationToken)`.
+    pub async fn accept_with_token(
+        &self,
+        token: &CancellationToken,
+    ) -> io::Result<(TcpStream, SocketAddr)> {
+        WithCancel::token(self.accept(), token).await
     }
 
     /// Polls for a connection (for hand-written futures and servers that

@@ -1,10 +1,12 @@
 //! TCP: listener, stream, owned halves.
 
+mod connect;
 mod listener;
 mod split;
 mod stream;
 #[cfg(any(feature = "tokio-io", feature = "hyper"))]
 mod uninit;
+mod with_token;
 
 pub use listener::TcpListener;
 pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};

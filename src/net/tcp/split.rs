@@ -67,7 +67,7 @@ impl OwnedReadHalf {
 
     /// See [`TcpStream::read_exact`].
     pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        read_exact(&self.stream.io, buf).await
+        read_exact(&self.stream, buf).await
     }
 
     /// See [`TcpStream::readable`].
@@ -111,7 +111,7 @@ impl OwnedWriteHalf {
 
     /// See [`TcpStream::write_all`].
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        write_all(&self.stream.io, buf).await
+        write_all(&self.stream, buf).await
     }
 
     /// Shuts down the write side now (the peer reads end-of-stream). C#:

@@ -4,13 +4,12 @@
 use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::io::op::Op;
 use crate::io::poll_evented::PollEvented;
-use crate::io::reactor::{Interest, Ready, Slot};
-use crate::net::addr::resolve;
+use crate::io::reactor::{Interest, Slot};
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 /// A TCP connection. Reads and writes are futures that keep no thread
 /// waiting: the reactor wakes the task when the socket is ready.
@@ -55,34 +54,6 @@ impl TcpStream {
         Ok(TcpStream {
             io: PollEvented::new(s)?,
         })
-    }
-
-    /// Connects to `addr`, trying each resolved address in turn; the
-    /// connect waits on the reactor. A refused connection is an error of
-    /// kind `ConnectionRefused`. Host names resolve on the calling thread
-    /// (marked as blocking work); socket addresses need no lookup.
-    ///
-    /// C#: `Socket.ConnectAsync`, `TcpClient.ConnectAsync`.
-    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
-        let mut last = None;
-        for a in resolve(addr)? {
-            match Self::connect_addr(a).await {
-                Ok(s) => return Ok(s),
-                Err(e) => last = Some(e),
-            }
-        }
-        Err(last.unwrap_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "TcpStream::connect: the address resolved to nothing",
-            )
-        }))
-    }
-
-    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let io = PollEvented::new_pending(mio::net::TcpStream::connect(addr)?)?;
-        std::future::poll_fn(|cx| poll_connected(&io, cx)).await?;
-        Ok(TcpStream { io })
     }
 
     /// Wraps a connected std stream (switching it to non-blocking mode).
@@ -138,24 +109,24 @@ impl TcpStream {
     /// `Ok(0)`) is there. Dropping the future before it completes reads
     /// nothing. C#: `NetworkStream.ReadAsync`.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Op::exclusive(&self.io, Interest::Read, |s| read_from(s, buf)).await
+        std::future::poll_fn(|cx| self.poll_read_priv(cx, buf)).await
     }
 
     /// Reads exactly `buf.len()` bytes; end of stream first is an
     /// `UnexpectedEof` error. C#: `Stream.ReadExactlyAsync`.
     pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
-        read_exact(&self.io, buf).await
+        read_exact(self, buf).await
     }
 
     /// Writes some of `buf`, waiting until the socket takes at least one
     /// byte. C#: `Socket.SendAsync`.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Op::exclusive(&self.io, Interest::Write, |s| write_to(s, buf)).await
+        std::future::poll_fn(|cx| self.poll_write_priv(cx, buf)).await
     }
 
     /// Writes all of `buf`. C#: `NetworkStream.WriteAsync`.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        write_all(&self.io, buf).await
+        write_all(self, buf).await
     }
 
     /// Waits until the socket is readable (data, end of stream or an
@@ -200,8 +171,11 @@ impl TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        let len = buf.len();
         self.io
-            .poll_io(cx, Interest::Read, &mut Slot::Reader, |s| read_from(s, buf))
+            .poll_transfer(cx, Interest::Read, &mut Slot::Reader, len, |s| {
+                read_from(s, buf)
+            })
     }
 
     pub(crate) fn poll_write_priv(
@@ -210,7 +184,9 @@ impl TcpStream {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         self.io
-            .poll_io(cx, Interest::Write, &mut Slot::Writer, |s| write_to(s, buf))
+            .poll_transfer(cx, Interest::Write, &mut Slot::Writer, buf.len(), |s| {
+                write_to(s, buf)
+            })
     }
 
     pub(crate) fn poll_write_vectored_priv(
@@ -218,8 +194,9 @@ impl TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        let len = bufs.iter().map(|b| b.len()).sum();
         self.io
-            .poll_io(cx, Interest::Write, &mut Slot::Writer, |s| {
+            .poll_transfer(cx, Interest::Write, &mut Slot::Writer, len, |s| {
                 retry_eintr(|| (&*s).write_vectored(bufs))
             })
     }
@@ -233,9 +210,11 @@ impl TcpStream {
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
         use std::os::fd::AsRawFd;
-        self.io.poll_io(cx, Interest::Read, &mut Slot::Reader, |s| {
-            retry_eintr(|| super::uninit::recv_uninit(s.as_raw_fd(), buf))
-        })
+        let len = buf.len();
+        self.io
+            .poll_transfer(cx, Interest::Read, &mut Slot::Reader, len, |s| {
+                retry_eintr(|| super::uninit::recv_uninit(s.as_raw_fd(), buf))
+            })
     }
 
     pub(crate) fn poll_shutdown_write(&self) -> Poll<io::Result<()>> {
@@ -243,39 +222,6 @@ impl TcpStream {
             // Already shut down or never connected: nothing left to flush.
             Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
             r => Poll::Ready(r),
-        }
-    }
-}
-
-/// One step of a connect: the socket's first writable (or error) event is
-/// the connect's outcome.
-fn poll_connected(
-    io: &PollEvented<mio::net::TcpStream>,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<()>> {
-    let mut slot = Slot::Writer;
-    loop {
-        let ev = ready!(io.poll_ready(cx, Interest::Write, &mut slot))?;
-        let s = io.io();
-        if let Some(e) = s.take_error()? {
-            return Poll::Ready(Err(e));
-        }
-        match s.peer_addr() {
-            Ok(_) => return Poll::Ready(Ok(())),
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                if ev
-                    .ready
-                    .intersects(Ready::WRITE_CLOSED.union(Ready::READ_CLOSED))
-                {
-                    // Hung up with no error recorded: the peer refused.
-                    return Poll::Ready(Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        "connection refused (the peer hung up during the handshake)",
-                    )));
-                }
-                io.clear_readiness(ev);
-            }
-            Err(e) => return Poll::Ready(Err(e)),
         }
     }
 }
@@ -299,12 +245,9 @@ fn retry_eintr<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
     }
 }
 
-pub(super) async fn read_exact(
-    io: &PollEvented<mio::net::TcpStream>,
-    mut buf: &mut [u8],
-) -> io::Result<()> {
+pub(super) async fn read_exact(s: &TcpStream, mut buf: &mut [u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        let n = Op::exclusive(io, Interest::Read, |s| read_from(s, buf)).await?;
+        let n = std::future::poll_fn(|cx| s.poll_read_priv(cx, buf)).await?;
         if n == 0 {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
@@ -316,12 +259,9 @@ pub(super) async fn read_exact(
     Ok(())
 }
 
-pub(super) async fn write_all(
-    io: &PollEvented<mio::net::TcpStream>,
-    mut buf: &[u8],
-) -> io::Result<()> {
+pub(super) async fn write_all(s: &TcpStream, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        let n = Op::exclusive(io, Interest::Write, |s| write_to(s, buf)).await?;
+        let n = std::future::poll_fn(|cx| s.poll_write_priv(cx, buf)).await?;
         if n == 0 {
             return Err(io::ErrorKind::WriteZero.into());
         }
