@@ -167,3 +167,49 @@ fn thread_pool_statics_act_on_the_current_runtime() {
         "raising the minimum raised the goal: {log:?}"
     );
 }
+
+/// `LongRunning` work gets a thread of its own: it never occupies a pool
+/// worker, so blocking in it for as long as it likes neither stalls queued
+/// work nor makes the pool grow. Its outcome reaches the handle as usual.
+#[test]
+fn long_running_work_gets_a_dedicated_thread_outside_the_pool() {
+    use tasklane::TaskCreationOptions;
+    let rt = runtime(2);
+    let h = rt.handle().clone();
+    let _enter = h.enter();
+    let release = Arc::new(TaskCompletionSource::<()>::new());
+    let gate = release.clone();
+    let long = Task::start_new(
+        move || {
+            let name = std::thread::current().name().map(str::to_owned);
+            // Blocks without telling anyone: on a pool worker this would be
+            // a stall; here it is the thread's whole job.
+            gate.task().wait().unwrap();
+            name
+        },
+        TaskCreationOptions::LONG_RUNNING,
+    );
+    // Both workers stay free for ordinary work meanwhile.
+    let quick: Vec<Task<Option<String>>> = (0..2)
+        .map(|_| h.run(|| std::thread::current().name().map(str::to_owned)))
+        .collect();
+    for t in quick {
+        let name = t.result().unwrap();
+        assert!(
+            name.is_some_and(|n| n.starts_with("thread-pool-test")),
+            "ordinary work runs on the pool"
+        );
+    }
+    assert_eq!(h.thread_count(), 2, "the pool did not grow for it");
+    assert_eq!(h.blocked_thread_count(), 0, "no pool thread is blocked");
+    release.set_result(()).unwrap();
+    let name = long.result().unwrap();
+    assert_eq!(name.as_deref(), Some("tasklane-long-running"));
+    // A panic in LongRunning work faults its task like anywhere else.
+    let failed = Task::start_new(
+        || -> u32 { panic!("long-running failure") },
+        TaskCreationOptions::LONG_RUNNING,
+    );
+    let err = failed.result().unwrap_err();
+    assert!(err.to_string().contains("long-running failure"), "{err}");
+}

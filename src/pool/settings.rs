@@ -24,7 +24,7 @@ pub struct PoolSettings {
     pub max_threads: usize,
     /// A thread above the minimum that found no work for this long exits.
     /// Default 2 s (.NET: 20 s; Tokio's blocking pool: 10 s): starting a
-    /// thread costs about 50 µs here (measured, docs/notes/blocking.md), so
+    /// thread costs about 60 µs here (measured, docs/notes/blocking.md), so
     /// even a load that blocks every 2 s re-creates its threads for under
     /// 0.01% of the time, and a burst of blocking gives its threads back
     /// within seconds.
@@ -62,8 +62,12 @@ pub struct PoolSettings {
     pub stall_window: Duration,
     /// .NET's starvation rule: work queued and nothing dequeued anywhere
     /// for this long (whatever the threads are doing, CPU-bound work
-    /// included) raises the thread goal by one. Default 20 ms (.NET: 500
-    /// ms; see docs/notes/blocking.md for the measurements).
+    /// included) raises the thread goal by one. Default 100 ms (.NET: 500
+    /// ms). Blocking in the kernel is caught within `stall_window` already;
+    /// what is left for this rule is polls that compute or spin for long,
+    /// where an added thread takes CPU from them: 100 ms reacts five times
+    /// faster than .NET while a poll that legitimately computes for tens
+    /// of milliseconds does not make the pool grow (docs/notes/blocking.md).
     pub starvation_window: Duration,
     /// Lets the hill-climbing controller move the thread goal between the
     /// minimum and the maximum by measured throughput. Default: off (it
@@ -102,13 +106,12 @@ pub struct PoolSettings {
     /// the ring while it fills (measured with the scheduler bench); 64 KiB
     /// per pool.
     pub global_queue_capacity: usize,
-    /// A worker gathers up to this many tasks that called `yield_now`
-    /// before appending them to the global queue in one batch (it also
-    /// appends them whenever it reads the global queue itself, and before
-    /// it parks). Default 32 (the global queue's batch size). With 1, each
-    /// yield goes to the global queue at once; on the scheduler bench that
-    /// doubled yield_many's time whenever the two workers shared the
-    /// machine with other load.
+    /// A worker defers up to this many tasks that called `yield_now`
+    /// before appending them to its local ring (it also appends them
+    /// whenever it reads the global queue, and before it parks). Default 32.
+    /// Deferring is what keeps tasks that loop on `yield_now` from crowding
+    /// out work queued beside them: with yields appended at once,
+    /// `spawn_many_remote_busy1` (scheduler bench) ran 10× Tokio's time.
     pub yield_batch: usize,
     /// Stack size of pool threads, in bytes. Default 2 MiB (Rust's default
     /// for spawned threads).

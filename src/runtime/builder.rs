@@ -37,6 +37,15 @@ impl Builder {
         self
     }
 
+    /// Lets the hill-climbing controller move the thread goal by measured
+    /// throughput (default: off; see [`PoolSettings::hill_climbing`]). C#:
+    /// the `System.Threading.ThreadPool.HillClimbing.Disable` setting,
+    /// inverted.
+    pub fn hill_climbing(mut self, enabled: bool) -> Builder {
+        self.settings.hill_climbing = enabled;
+        self
+    }
+
     /// Name prefix of the runtime's threads.
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
         self.settings.thread_name = name.into();
