@@ -36,7 +36,7 @@ pub use context::{
     AsyncLocal, ConfigureAwaitExt, Dispatcher, ExecutionContext, SynchronizationContext,
     fire_and_forget, switch_to,
 };
-pub use pool::ThreadPool;
+pub use pool::{ThreadPool, blocking};
 pub use runtime::{Builder, Handle, Runtime, block_on};
 pub use task::{
     AggregateError, CanceledError, ContinuationOptions, InvalidOperationError, Task,

@@ -44,3 +44,11 @@ fn io_section_runs() {
 fn scheduler_section_runs() {
     scheduler::run();
 }
+
+#[path = "../examples/tour/starvation.rs"]
+mod starvation;
+
+#[test]
+fn starvation_section_runs() {
+    starvation::run();
+}

@@ -8,6 +8,7 @@ mod cancellation;
 mod contexts;
 mod io;
 mod scheduler;
+mod starvation;
 mod task_core;
 
 fn section(title: &str) {
@@ -47,6 +48,8 @@ fn main() {
     contexts::run();
     section("12. Async I/O keeps no thread waiting");
     io::run();
+    section("13. A pool that cannot be starved: blocking, the supervisor, shrinking back");
+    starvation::run();
 
     println!();
     println!("End of the tour.");

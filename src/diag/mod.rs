@@ -1,11 +1,13 @@
 //! Diagnostics: counters, and the hooks where failures nobody handled are
-//! reported.
+//! reported, and where the thread pool reports starvation.
 
 pub mod counters;
+pub mod starvation;
 pub mod unhandled;
 pub mod unobserved;
 
 pub use counters::ThreadCounters;
+pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};
 pub use unhandled::{
     UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy, set_unhandled_error_handler,
     set_unhandled_error_policy, unhandled_error_policy,

@@ -4,7 +4,7 @@
 //! into that worker's own queue, with no thread hop. The reactor implements
 //! this trait; the pool only calls it in three places:
 //!
-//! 1. [`Parker::park_with`](super::park::Parker::park_with): try to sleep in
+//! 1. [`Parker::park_timeout`](super::park::Parker::park_timeout): try to sleep in
 //!    the driver, else on the condvar;
 //! 2. `Parker::unpark`: a worker sleeping in the driver is woken through
 //!    [`ParkDriver::wake`];
@@ -18,12 +18,12 @@ use std::any::Any;
 /// An event source a parked worker can sleep in.
 pub(crate) trait ParkDriver: Send + Sync + 'static {
     /// Takes the driver if no other thread holds it, and sleeps in it until
-    /// an event or [`wake`](Self::wake); returns false at once if another
+    /// an event, [`wake`](Self::wake) or `timeout`; returns false at once if another
     /// thread holds it (the caller sleeps on its condvar instead). Calls
     /// `awake` once the sleep is over and before waking the tasks the events
     /// were for, so those wakes see a worker that is awake (and do not write
     /// the eventfd to wake it).
-    fn try_park(&self, awake: &mut dyn FnMut()) -> bool;
+    fn try_park(&self, timeout: Option<std::time::Duration>, awake: &mut dyn FnMut()) -> bool;
 
     /// Takes the driver if free and handles what is ready, without sleeping.
     fn try_poll(&self);
@@ -59,7 +59,7 @@ mod loom_tests {
     }
 
     impl ParkDriver for FakeDriver {
-        fn try_park(&self, awake: &mut dyn FnMut()) -> bool {
+        fn try_park(&self, _timeout: Option<std::time::Duration>, awake: &mut dyn FnMut()) -> bool {
             if self.held.swap(true, SeqCst) {
                 return false;
             }
@@ -92,7 +92,7 @@ mod loom_tests {
             parker.set_driver(driver(false));
             let p = parker.clone();
             let waker = loom::thread::spawn(move || p.unpark());
-            parker.park();
+            parker.park_timeout(None);
             waker.join().unwrap();
         });
     }
@@ -106,7 +106,7 @@ mod loom_tests {
             parker.set_driver(driver(true));
             let p = parker.clone();
             let waker = loom::thread::spawn(move || p.unpark());
-            parker.park();
+            parker.park_timeout(None);
             waker.join().unwrap();
         });
     }

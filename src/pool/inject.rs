@@ -18,8 +18,8 @@
 //! .NET's global queue is a lock-free `ConcurrentQueue`; Tokio's is a
 //! mutex-guarded list. This ring takes every push lock-free until it fills.
 
-use super::Padded;
 use super::queue::Overflow;
+use super::slots::Padded;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};

@@ -25,7 +25,7 @@ use std::panic::Location;
 /// A task that is never polled, holding one ref: the `Notified` returned.
 /// Dropping it frees the cell; dropping it twice trips the ref count's
 /// debug assertion, and loom reports the cell leaked if it is never dropped.
-fn task() -> Notified {
+pub(super) fn task() -> Notified {
     let header = Header::new(
         State::new(1, false, false),
         Cell::<NeverPolled<()>, ()>::vtable(),
@@ -239,7 +239,7 @@ fn parker_unpark_before_or_during_park_wakes() {
         let th = {
             let (parker, woken) = (parker.clone(), woken.clone());
             thread::spawn(move || {
-                parker.park();
+                parker.park_timeout(None);
                 woken.store(true, Release);
             })
         };
@@ -254,7 +254,7 @@ fn parker_unpark_before_or_during_park_wakes() {
 /// that runs the last of `tasks` shuts the pool down, which unparks the
 /// others; a lost wake-up leaves a task queued with every worker asleep,
 /// which loom reports as a deadlock.
-fn model_worker(shared: &Shared, index: usize, ran: &AtomicUsize, tasks: usize) {
+pub(super) fn model_worker(shared: &Shared, index: usize, ran: &AtomicUsize, tasks: usize) {
     let mut searching = false;
     while !shared.is_shutdown() {
         let mut task = shared.inject.pop();

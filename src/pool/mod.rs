@@ -14,16 +14,22 @@ mod inject;
 mod park;
 pub(crate) mod queue;
 mod settings;
+mod slots;
+mod supervisor;
 mod thread_pool;
+mod thread_state;
 mod worker;
 
 #[cfg(all(test, loom))]
+mod loom_blocking;
+#[cfg(all(test, loom))]
 mod loom_tests;
 
-pub(crate) use blocking::blocking_section;
+pub use blocking::blocking;
+pub(crate) use blocking::{BlockingGuard, blocking_section};
 pub use hill_climbing::{Decision, HillClimbing, HillClimbingSettings, Transition};
-pub use settings::PoolSettings;
-pub use thread_pool::ThreadPool;
+pub use settings::{MAX_POSSIBLE_THREADS, PoolSettings};
+pub use thread_pool::{ThreadPool, ThreadPoolLimitError};
 
 pub(crate) use worker::schedule_on_current_worker;
 
@@ -31,38 +37,11 @@ use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::task::raw::{Notified, RawTask, TaskRef};
 use crate::task::registry::Registry;
 use crate::task::schedule::{Hint, Schedule};
-use idle::Idle;
+use idle::{Idle, Notify, NotifyAction, Retire};
 use inject::Inject;
-use park::Parker;
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::Instant;
-
-/// What other threads may touch of one worker.
-pub(crate) struct Remote {
-    steal: queue::Steal,
-    parker: Parker,
-    /// Polls this worker ran. Written only by the worker (a plain load and
-    /// store, no read-modify-write), on its own cache line so thieves
-    /// reading `steal` do not share it.
-    polls: Padded<std::sync::atomic::AtomicU64>,
-}
-
-/// Keeps a value on cache lines of its own.
-#[repr(align(128))]
-pub(crate) struct Padded<T>(pub(crate) T);
-
-impl Remote {
-    /// Tasks in this worker's ring now (approximate).
-    pub(crate) fn queued(&self) -> usize {
-        self.steal.len()
-    }
-
-    /// The worker ran `n` more polls (called only by the worker).
-    fn polled(&self, n: u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.polls.0.store(self.polls.0.load(Relaxed) + n, Relaxed);
-    }
-}
+use slots::Slots;
+use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 /// Why a parked worker woke.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -73,17 +52,21 @@ pub(crate) enum Woken {
     LocalWork,
     /// The pool is shutting down.
     Shutdown,
+    /// It was idle past `thread_idle_timeout` above the minimum: its thread
+    /// leaves the pool.
+    Retired,
 }
 
 /// The pool state every worker and every handle shares.
 pub(crate) struct Shared {
-    pub(crate) remotes: Box<[Remote]>,
+    /// The worker slots (rings, parkers, per-worker counters).
+    pub(crate) slots: Slots,
     pub(crate) inject: Inject,
     idle: Idle,
     pub(crate) registry: Registry,
     pub(crate) settings: PoolSettings,
     shutdown: AtomicBool,
-    /// Workers still running their loop; shutdown waits for zero.
+    /// Worker threads still running their loop; shutdown waits for zero.
     live_workers: Mutex<usize>,
     workers_exited: Condvar,
     /// An id for diagnostics.
@@ -91,43 +74,53 @@ pub(crate) struct Shared {
     /// The I/O driver parked workers sleep in (`driver.rs`), set before the
     /// workers start.
     driver: std::sync::OnceLock<Arc<dyn driver::ParkDriver>>,
+    /// The starvation supervisor's state (`supervisor.rs`).
+    supervisor: supervisor::Supervisor,
+    /// This pool, for the threads it starts.
+    me: Weak<Shared>,
 }
 
 static NEXT_POOL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl Shared {
-    /// Makes the pool state and the per-worker cores.
-    pub(crate) fn new(settings: PoolSettings) -> (Arc<Shared>, Vec<worker::Core>) {
-        let n = settings.workers.max(1);
-        let mut remotes = Vec::with_capacity(n);
+    /// Makes the pool state and the cores of its first `workers` threads.
+    pub(crate) fn new(mut settings: PoolSettings) -> (Arc<Shared>, Vec<worker::Core>) {
+        let n = settings.workers.clamp(1, MAX_POSSIBLE_THREADS);
+        settings.workers = n;
+        settings.max_threads = settings.max_threads.clamp(n, MAX_POSSIBLE_THREADS);
+        let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let without_delay = settings
+            .blocking_threads_without_delay_per_core
+            .saturating_mul(cpus);
+        let slots = Slots::new();
         let mut cores = Vec::with_capacity(n);
-        for index in 0..n {
-            let (steal, local) = queue::local();
-            remotes.push(Remote {
-                steal,
-                parker: Parker::new(),
-                polls: Padded(std::sync::atomic::AtomicU64::new(0)),
-            });
-            cores.push(worker::Core::new(index, local, &settings));
+        for _ in 0..n {
+            let Some((index, local)) = slots.acquire() else {
+                unreachable!("{n} slots fit in {MAX_POSSIBLE_THREADS}")
+            };
+            cores.push(worker::Core::new(index, local, &settings, false));
         }
-        let shared = Arc::new(Shared {
-            remotes: remotes.into_boxed_slice(),
+        let shared = Arc::new_cyclic(|me| Shared {
+            slots,
             inject: Inject::new(settings.global_queue_capacity),
-            idle: Idle::new(n),
+            idle: Idle::new(n, settings.max_threads, without_delay),
             registry: Registry::new(4 * n),
+            supervisor: supervisor::Supervisor::new(&settings, n),
             settings,
             shutdown: AtomicBool::new(false),
             live_workers: Mutex::new(0),
             workers_exited: Condvar::new(),
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             driver: std::sync::OnceLock::new(),
+            me: me.clone(),
         });
         (shared, cores)
     }
 
-    /// Lets parked workers sleep in `driver` (call before `start`).
+    /// Lets parked workers sleep in `driver` (call before `start`; threads
+    /// started later pick it up from here).
     pub(crate) fn set_driver(&self, driver: Arc<dyn driver::ParkDriver>) {
-        for r in self.remotes.iter() {
+        for r in self.slots.iter() {
             r.parker.set_driver(driver.clone());
         }
         let _ = self.driver.set(driver);
@@ -138,8 +131,9 @@ impl Shared {
         self.driver.get()
     }
 
+    /// Threads the pool has now (blocked and parked ones included).
     pub(crate) fn num_workers(&self) -> usize {
-        self.remotes.len()
+        self.idle.live()
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {
@@ -147,16 +141,33 @@ impl Shared {
     }
 
     /// Work was queued where another worker can take it: wake one parked
-    /// worker if nobody is searching.
+    /// worker (or start a thread) if nobody is searching and fewer than the
+    /// goal run.
     pub(crate) fn notify_parked(&self) {
-        if let Some(index) = self.idle.worker_to_notify() {
-            self.remotes[index].parker.unpark();
+        let n = self.idle.worker_to_notify();
+        self.act(n);
+    }
+
+    /// Carries out a notifier's decision.
+    fn act(&self, n: Notify) {
+        if n.wake_supervisor {
+            self.supervisor.wake();
+        }
+        match n.action {
+            NotifyAction::Nothing => {}
+            NotifyAction::Wake(index) => self.slots.get(index).parker.unpark(),
+            NotifyAction::Start => self.start_worker(),
         }
     }
 
     /// True if any queue holds work (the last searcher's re-check).
     fn has_queued_work(&self) -> bool {
-        !self.inject.is_empty() || self.remotes.iter().any(|r| !r.steal.is_empty())
+        !self.inject.is_empty() || self.slots.iter().any(|r| !r.steal.is_empty())
+    }
+
+    /// Work items queued and not yet started, across every queue.
+    pub(crate) fn pending_items(&self) -> usize {
+        self.inject.len() + self.slots.iter().map(|r| r.queued()).sum::<usize>()
     }
 
     /// Queues a task on the global queue and wakes a worker for it if
@@ -175,15 +186,12 @@ impl Shared {
     /// Work items the workers have run: every poll counts as one, as .NET
     /// counts dispatched work items.
     pub(crate) fn completed_items(&self) -> u64 {
-        self.remotes
-            .iter()
-            .map(|r| r.polls.0.load(std::sync::atomic::Ordering::Relaxed))
-            .sum()
+        self.slots.iter().map(|r| r.polls()).sum()
     }
 
     /// Parks worker `index` until something needs it: a notifier (it is
     /// then counted as searching), work the I/O driver queued on it while it
-    /// slept there (`has_local_work`), or shutdown.
+    /// slept there (`has_local_work`), shutdown, or its retirement.
     pub(crate) fn park_worker(
         &self,
         index: usize,
@@ -195,46 +203,141 @@ impl Shared {
             // a worker (maybe this one) wakes for it.
             self.notify_parked();
         }
+        self.sleep_parked(index, has_local_work)
+    }
+
+    /// Worker `index`, listed as a sleeper, sleeps until woken. Above the
+    /// minimum thread count it sleeps at most `thread_idle_timeout` at a
+    /// time, and leaves the pool if nobody needed it by then.
+    fn sleep_parked(&self, index: usize, has_local_work: impl Fn() -> bool) -> Woken {
+        let remote = self.slots.get(index);
+        let mut deadline: Option<Instant> = None;
         loop {
             if self.is_shutdown() {
-                self.idle.remove_sleeper(index);
+                let (_, wake) = self.idle.remove_sleeper(index);
+                if wake {
+                    self.supervisor.wake();
+                }
                 return Woken::Shutdown;
             }
-            self.remotes[index].parker.park();
+            let timeout = if self.idle.above_min() {
+                let d = *deadline
+                    .get_or_insert_with(|| Instant::now() + self.settings.thread_idle_timeout);
+                Some(d.saturating_duration_since(Instant::now()))
+            } else {
+                deadline = None;
+                None
+            };
+            remote.parker.park_timeout(timeout);
             if self.idle.was_notified(index) {
                 return Woken::Notified;
             }
             if has_local_work() {
                 // Not still listed as parked: a notifier took us out and
                 // counted us as searching meanwhile.
-                return if self.idle.remove_sleeper(index) {
+                let (was_parked, wake) = self.idle.remove_sleeper(index);
+                if wake {
+                    self.supervisor.wake();
+                }
+                return if was_parked {
                     Woken::LocalWork
                 } else {
                     Woken::Notified
                 };
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                match self.idle.try_retire(index) {
+                    Retire::Retired(from, to) => {
+                        self.supervisor
+                            .goal_changed(from, to, Transition::ThreadTimedOut);
+                        return Woken::Retired;
+                    }
+                    Retire::Notified => return Woken::Notified,
+                    Retire::Stay => deadline = None,
+                }
             }
             // A wake-up with us still listed as parked: shutdown, or a token
             // left by an earlier unpark. Sleep again unless shutting down.
         }
     }
 
-    /// Starts the worker threads.
+    /// Starts the first worker threads and the supervisor.
     pub(crate) fn start(self: &Arc<Shared>, cores: Vec<worker::Core>) -> std::io::Result<()> {
         for core in cores {
-            let shared = self.clone();
-            *self.live_workers.lock().unwrap_or_else(|p| p.into_inner()) += 1;
-            let name = format!("{}-{}", self.settings.thread_name, core.index());
-            let spawned = std::thread::Builder::new()
-                .name(name)
-                .stack_size(self.settings.stack_size)
-                .spawn(move || worker::run(shared, core));
-            if let Err(e) = spawned {
-                self.worker_exited();
+            if let Err(e) = self.spawn_thread(core) {
                 self.shutdown(Instant::now());
                 return Err(e);
             }
         }
+        if let Err(e) = supervisor::start(self) {
+            self.shutdown(Instant::now());
+            return Err(e);
+        }
         Ok(())
+    }
+
+    /// Starts a thread the idle counts already reserved (live, unparked,
+    /// searching), in a free slot.
+    fn start_worker(&self) {
+        let me = match self.me.upgrade() {
+            Some(me) if !self.is_shutdown() => me,
+            _ => return self.idle.start_failed(),
+        };
+        let Some((index, local)) = self.slots.acquire() else {
+            tracing::warn!("tasklane pool: every thread slot is in use; no thread added");
+            return self.idle.start_failed();
+        };
+        let remote = self.slots.get(index);
+        if let Some(d) = self.driver() {
+            remote.parker.set_driver(d.clone());
+        }
+        let core = worker::Core::new(index, local, &self.settings, true);
+        if let Err((e, local)) = me.spawn_thread_or_return(core) {
+            tracing::warn!(error = %e, "tasklane pool: could not start a thread");
+            self.slots.release(index, local);
+            self.idle.start_failed();
+        }
+    }
+
+    /// Spawns the OS thread for `core`.
+    fn spawn_thread(self: &Arc<Shared>, core: worker::Core) -> std::io::Result<()> {
+        self.spawn_thread_or_return(core).map_err(|(e, _)| e)
+    }
+
+    /// Spawns the OS thread for `core`; on failure gives back the core's
+    /// ring end, so the slot can be reused.
+    fn spawn_thread_or_return(
+        self: &Arc<Shared>,
+        core: worker::Core,
+    ) -> Result<(), (std::io::Error, queue::Local)> {
+        *self.live_workers.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        let index = core.index();
+        let name = format!("{}-{}", self.settings.thread_name, index);
+        // The core travels through a cell, so a failed spawn hands it back.
+        let cell = Arc::new(Mutex::new(Some(core)));
+        let shared = self.clone();
+        let handoff = cell.clone();
+        let spawned = std::thread::Builder::new()
+            .name(name)
+            .stack_size(self.settings.stack_size)
+            .spawn(move || {
+                let core = handoff.lock().unwrap_or_else(|p| p.into_inner()).take();
+                drop(handoff);
+                if let Some(core) = core {
+                    worker::run(shared, core);
+                }
+            });
+        match spawned {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                self.worker_exited();
+                let core = cell.lock().unwrap_or_else(|p| p.into_inner()).take();
+                match core {
+                    Some(core) => Err((e, core.into_local())),
+                    None => unreachable!("a thread that never started took its core"),
+                }
+            }
+        }
     }
 
     fn worker_exited(&self) {
@@ -255,9 +358,10 @@ impl Shared {
             });
             self.inject.close();
         }
-        for r in self.remotes.iter() {
+        for r in self.slots.iter() {
             r.parker.unpark();
         }
+        self.supervisor.wake();
         if let Some(d) = self.driver() {
             d.shutdown();
         }
@@ -279,6 +383,45 @@ impl Shared {
     /// Tasks listed in the registry (live tasks of this pool).
     pub(crate) fn live_tasks(&self) -> usize {
         self.registry.len()
+    }
+
+    /// The thread counts (the .NET surface, diagnostics).
+    pub(crate) fn counts(&self) -> idle::Counts {
+        self.idle.counts()
+    }
+
+    /// The minimum and maximum thread counts.
+    pub(crate) fn limits(&self) -> (usize, usize) {
+        self.idle.limits()
+    }
+
+    /// Sets the minimum and maximum thread counts (validated by the
+    /// caller), then lets the pool act on a raised goal.
+    pub(crate) fn set_limits(&self, min: usize, max: usize) {
+        let (from, to) = self.idle.set_limits(min, max);
+        self.supervisor
+            .goal_changed(from, to, Transition::Initializing);
+        if to > from && self.has_queued_work() {
+            self.notify_parked();
+        }
+    }
+
+    /// The controller's recent decisions (and the starvation and
+    /// idle-timeout changes of the goal), oldest first.
+    pub(crate) fn decisions(&self) -> Vec<Decision> {
+        self.supervisor.decisions()
+    }
+
+    /// How long a blocked thread's replacement waits past the allowance
+    /// (.NET's delay steps), given the threads now live.
+    fn blocking_delay(&self, live: usize) -> Duration {
+        let cpus = std::thread::available_parallelism().map_or(1, |c| c.get());
+        let s = &self.settings;
+        let per_step = (s.blocking_threads_per_delay_step_per_core * cpus).max(1);
+        let steps = 1 + live.saturating_sub(self.idle.allowance()) / per_step;
+        s.blocking_delay_step
+            .saturating_mul(steps.min(u32::MAX as usize) as u32)
+            .min(s.blocking_max_delay)
     }
 }
 
@@ -307,7 +450,8 @@ impl Schedule for Shared {
     }
 }
 
-/// Runs a LongRunning task on a thread of its own.
+/// Runs a LongRunning task on a thread of its own. C#:
+/// `TaskCreationOptions.LongRunning` (a dedicated thread, outside the pool).
 pub(crate) fn run_dedicated(task: Notified) {
     let raw = task.into_raw();
     let handle = crate::runtime::Handle::try_current_or_default();

@@ -6,6 +6,7 @@ use super::driver::ParkDriver;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use crate::loom::sync::{Condvar, Mutex};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 const EMPTY: usize = 0;
 const PARKED: usize = 1;
@@ -41,14 +42,17 @@ impl Parker {
     /// I/O driver if there is one and no other thread holds it, else on the
     /// condvar. After a driver sleep it may also return because events
     /// queued work on this worker.
-    pub(crate) fn park(&self) {
+    ///
+    /// With a `timeout`, returns after it at the latest (with or without an
+    /// unpark; the caller tells them apart by its own state).
+    pub(crate) fn park_timeout(&self, timeout: Option<Duration>) {
         match self.driver.get() {
-            Some(d) => self.park_driver(&**d),
-            None => self.park_condvar(),
+            Some(d) => self.park_driver(&**d, timeout),
+            None => self.park_condvar(timeout),
         }
     }
 
-    fn park_driver(&self, driver: &dyn ParkDriver) {
+    fn park_driver(&self, driver: &dyn ParkDriver, timeout: Option<Duration>) {
         // Announce the driver sleep first, so an unpark from now on goes
         // through `driver.wake()` (an early wake makes the sleep return).
         match self
@@ -65,7 +69,7 @@ impl Parker {
         }
         // Woken by events or by an unpark: awake either way (an unpark
         // from here on leaves a token instead of waking the driver).
-        if driver.try_park(&mut || {
+        if driver.try_park(timeout, &mut || {
             self.state.swap(EMPTY, SeqCst);
         }) {
             return;
@@ -81,10 +85,10 @@ impl Parker {
             self.state.swap(EMPTY, SeqCst);
             return;
         }
-        self.park_condvar();
+        self.park_condvar(timeout);
     }
 
-    fn park_condvar(&self) {
+    fn park_condvar(&self, timeout: Option<Duration>) {
         if self
             .state
             .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
@@ -108,13 +112,36 @@ impl Parker {
             }
             Err(actual) => unreachable!("inconsistent park state {actual}"),
         }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         loop {
-            guard = self.cvar.wait(guard).unwrap_or_else(|p| p.into_inner());
+            guard = match deadline {
+                None => self.cvar.wait(guard).unwrap_or_else(|p| p.into_inner()),
+                Some(d) => {
+                    let left = d.saturating_duration_since(Instant::now());
+                    self.cvar
+                        .wait_timeout(guard, left)
+                        .unwrap_or_else(|p| p.into_inner())
+                        .0
+                }
+            };
             if self
                 .state
                 .compare_exchange(NOTIFIED, EMPTY, SeqCst, SeqCst)
                 .is_ok()
             {
+                return;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                // Timed out: leave PARKED for EMPTY, unless an unpark
+                // came meanwhile (then consume its token, as above).
+                if self
+                    .state
+                    .compare_exchange(PARKED, EMPTY, SeqCst, SeqCst)
+                    .is_err()
+                {
+                    let token = self.state.swap(EMPTY, SeqCst);
+                    debug_assert_eq!(token, NOTIFIED);
+                }
                 return;
             }
             // Spurious wakeup: sleep again.

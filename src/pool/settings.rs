@@ -1,16 +1,81 @@
 //! Every scheduling heuristic of the pool, as a named setting with its unit,
 //! default, and why.
 
+use super::HillClimbingSettings;
 use std::time::Duration;
+
+/// The most threads a pool can have. C#: `PortableThreadPool.MaxPossibleThreadCount`
+/// (the thread counts are 16-bit fields there, as here).
+pub const MAX_POSSIBLE_THREADS: usize = 0x7FFF;
 
 /// Tunables of the thread pool. Defaults come from Tokio's and .NET's
 /// measured choices, as each field says; every one can be overridden through
 /// [`crate::runtime::Builder`].
 #[derive(Clone, Debug)]
 pub struct PoolSettings {
-    /// Worker threads. Default: the number of CPUs (.NET's minimum thread
-    /// count; Tokio's worker count).
+    /// Worker threads the pool starts with and never retires below: the
+    /// minimum thread count. Default: the number of CPUs (.NET's minimum
+    /// thread count; Tokio's worker count). C#: `ThreadPool.SetMinThreads`.
     pub workers: usize,
+    /// The most threads the pool may have, blocked ones included (at most
+    /// [`MAX_POSSIBLE_THREADS`]). Default 32,767 (.NET's default): the
+    /// growth is bounded by the delays below, not by this cap. C#:
+    /// `ThreadPool.SetMaxThreads`.
+    pub max_threads: usize,
+    /// A thread above the minimum that found no work for this long exits.
+    /// Default 2 s (.NET: 20 s; Tokio's blocking pool: 10 s): starting a
+    /// thread costs about 60 µs here (measured, docs/notes/blocking.md), so
+    /// even a load that blocks every 2 s re-creates its threads for under
+    /// 0.01% of the time, and a burst of blocking gives its threads back
+    /// within seconds.
+    pub thread_idle_timeout: Duration,
+    /// A pool thread that blocks in `wait()`, `result()`, `block_on` or
+    /// [`crate::blocking`] tells the pool, which then keeps `workers`
+    /// threads running beside the blocked ones. Default: on. C#:
+    /// `System.Threading.ThreadPool.Blocking.IsCooperativeBlockingEnabled`.
+    pub cooperative_blocking: bool,
+    /// Threads added for blocked threads at once, per CPU, beyond the
+    /// thread goal; past this, each further thread waits a delay (below).
+    /// Default 32 per CPU (.NET: 1 per CPU). A blocked thread uses no CPU,
+    /// so compensating for it never oversubscribes the cores while it is
+    /// blocked; the allowance only caps how fast a chain of blocking work
+    /// (each new thread blocking too) grows the pool. .NET's 1 per CPU
+    /// made the blocking benchmark's short tasks wait behind 64 blocked
+    /// tasks for hundreds of milliseconds; Tokio adds up to 512 threads for
+    /// `spawn_blocking` with no delay at all (32 × 16 CPUs = 512).
+    pub blocking_threads_without_delay_per_core: usize,
+    /// Past the allowance, the delay before each further thread grows by
+    /// [`blocking_delay_step`](Self::blocking_delay_step) for every this
+    /// many threads (per CPU) added. Default 1 (.NET).
+    pub blocking_threads_per_delay_step_per_core: usize,
+    /// The delay step. Default 25 ms (.NET).
+    pub blocking_delay_step: Duration,
+    /// The longest delay between two threads added for blocking. Default
+    /// 250 ms (.NET).
+    pub blocking_max_delay: Duration,
+    /// A poll that has lasted this long while its thread sleeps in the
+    /// kernel (a `std::thread::sleep`, a blocking read, a lock), with work
+    /// queued, counts as blocking nobody announced: the supervisor
+    /// compensates for it as for `blocking(..)`, and reports the task.
+    /// Default 2 ms (a poll is normally microseconds; see
+    /// docs/notes/blocking.md for the measurements).
+    pub stall_window: Duration,
+    /// .NET's starvation rule: work queued and nothing dequeued anywhere
+    /// for this long (whatever the threads are doing, CPU-bound work
+    /// included) raises the thread goal by one. Default 100 ms (.NET: 500
+    /// ms). Blocking in the kernel is caught within `stall_window` already;
+    /// what is left for this rule is polls that compute or spin for long,
+    /// where an added thread takes CPU from them: 100 ms reacts five times
+    /// faster than .NET while a poll that legitimately computes for tens
+    /// of milliseconds does not make the pool grow (docs/notes/blocking.md).
+    pub starvation_window: Duration,
+    /// Lets the hill-climbing controller move the thread goal between the
+    /// minimum and the maximum by measured throughput. Default: off (it
+    /// made the scheduler suite slower on this machine; see
+    /// docs/notes/blocking.md).
+    pub hill_climbing: bool,
+    /// The controller's tunables (.NET's defaults).
+    pub hill_climbing_settings: HillClimbingSettings,
     /// A busy worker takes from the global queue first at least once every
     /// this many ticks (a tick: one task plus the LIFO tasks it woke), so
     /// work queued from outside is never starved by local work. Default 61
@@ -41,13 +106,12 @@ pub struct PoolSettings {
     /// the ring while it fills (measured with the scheduler bench); 64 KiB
     /// per pool.
     pub global_queue_capacity: usize,
-    /// A worker gathers up to this many tasks that called `yield_now`
-    /// before appending them to the global queue in one batch (it also
-    /// appends them whenever it reads the global queue itself, and before
-    /// it parks). Default 32 (the global queue's batch size). With 1, each
-    /// yield goes to the global queue at once; on the scheduler bench that
-    /// doubled yield_many's time whenever the two workers shared the
-    /// machine with other load.
+    /// A worker defers up to this many tasks that called `yield_now`
+    /// before appending them to its local ring (it also appends them
+    /// whenever it reads the global queue, and before it parks). Default 32.
+    /// Deferring is what keeps tasks that loop on `yield_now` from crowding
+    /// out work queued beside them: with yields appended at once,
+    /// `spawn_many_remote_busy1` (scheduler bench) ran 10× Tokio's time.
     pub yield_batch: usize,
     /// Stack size of pool threads, in bytes. Default 2 MiB (Rust's default
     /// for spawned threads).
@@ -63,6 +127,17 @@ impl Default for PoolSettings {
     fn default() -> Self {
         PoolSettings {
             workers: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            max_threads: MAX_POSSIBLE_THREADS,
+            thread_idle_timeout: Duration::from_secs(2),
+            cooperative_blocking: true,
+            blocking_threads_without_delay_per_core: 32,
+            blocking_threads_per_delay_step_per_core: 1,
+            blocking_delay_step: Duration::from_millis(25),
+            blocking_max_delay: Duration::from_millis(250),
+            stall_window: Duration::from_millis(2),
+            starvation_window: Duration::from_millis(100),
+            hill_climbing: false,
+            hill_climbing_settings: HillClimbingSettings::default(),
             global_queue_interval: 61,
             global_queue_latency: Duration::from_micros(200),
             lifo_slot: true,

@@ -49,9 +49,14 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let thread_waker = ThreadWaker::new();
     let waker = Waker::from(thread_waker.clone());
     let mut cx = Context::from_waker(&waker);
+    // On a pool thread, counted blocked from the first park to the end.
+    let mut blocking = None;
     loop {
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return v;
+        }
+        if blocking.is_none() {
+            blocking = Some(crate::pool::BlockingGuard::enter());
         }
         while !thread_waker.take_notified() {
             std::thread::park();

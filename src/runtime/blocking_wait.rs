@@ -5,10 +5,10 @@
 //! - A dispatcher thread runs the awaited task's chain while it waits, and
 //!   reports a deadlock where no progress is possible
 //!   (`context::joinable`).
+//! - A pool thread tells its pool it blocks (`pool::BlockingGuard`:
+//!   cooperative blocking, as .NET 6+), so the pool keeps its other work
+//!   running on other threads, then parks as any thread.
 //! - Any other thread parks on a waker registered as a continuation.
-//!
-//! Pool threads get their own branch here (blocking compensation: telling
-//! the pool a worker is blocked), beside the dispatcher one.
 
 use super::block_on::ThreadWaker;
 use crate::context::DeadlockError;
@@ -41,6 +41,8 @@ pub(crate) fn wait_for(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     if let Some(dispatcher) = crate::context::dispatcher::thread::current_shared() {
         return crate::context::joinable::wait_on_dispatcher(&dispatcher, raw, deadline);
     }
+    // On a pool thread: counted blocked until the wait ends (None elsewhere).
+    let _blocking = crate::pool::BlockingGuard::enter();
     park_until_complete(raw, deadline)
 }
 

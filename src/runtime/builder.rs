@@ -23,6 +23,29 @@ impl Builder {
         self
     }
 
+    /// The most threads the pool may have, blocked ones included (default
+    /// 32,767, as .NET). C#: `ThreadPool.SetMaxThreads`.
+    pub fn max_threads(mut self, n: usize) -> Builder {
+        self.settings.max_threads = n;
+        self
+    }
+
+    /// How long a thread above the minimum may idle before it exits
+    /// (default 2 s).
+    pub fn thread_idle_timeout(mut self, timeout: Duration) -> Builder {
+        self.settings.thread_idle_timeout = timeout;
+        self
+    }
+
+    /// Lets the hill-climbing controller move the thread goal by measured
+    /// throughput (default: off; see [`PoolSettings::hill_climbing`]). C#:
+    /// the `System.Threading.ThreadPool.HillClimbing.Disable` setting,
+    /// inverted.
+    pub fn hill_climbing(mut self, enabled: bool) -> Builder {
+        self.settings.hill_climbing = enabled;
+        self
+    }
+
     /// Name prefix of the runtime's threads.
     pub fn thread_name(mut self, name: impl Into<String>) -> Builder {
         self.settings.thread_name = name.into();

@@ -122,6 +122,31 @@ impl Registry {
         }
     }
 
+    /// The id and spawn location of the listed task whose header is at
+    /// `ptr`, if one is listed there (diagnostics: `ptr` may point to a task
+    /// that finished and was freed, so it is only compared with the list's
+    /// entries, never followed, until found under the shard lock, where the
+    /// registry's ref keeps the task alive).
+    pub(crate) fn describe(
+        &self,
+        ptr: *mut Header,
+    ) -> Option<(u64, &'static std::panic::Location<'static>)> {
+        let target = RawTask::from_header(NonNull::new(ptr)?);
+        let list = crate::loom::lock(&self.shards[self.shard_of(target)]);
+        let mut next = list.head;
+        while let Some(h) = next {
+            let raw = RawTask::from_header(h);
+            if raw == target {
+                let header = raw.header();
+                return Some((header.id(), header.location));
+            }
+            // SAFETY: rule 3: we hold the shard lock, and every listed task
+            // is alive (the registry holds a ref to it).
+            next = unsafe { (*links(raw)).next };
+        }
+        None
+    }
+
     /// How many tasks are listed.
     pub(crate) fn len(&self) -> usize {
         self.shards.iter().map(|s| crate::loom::lock(s).len).sum()

@@ -17,7 +17,8 @@ pub(crate) enum Hint {
     /// A task that woke itself while running: the back of the local queue
     /// (never the LIFO slot, so it cannot starve queued work).
     Requeue,
-    /// `yield_now`: the global queue, behind everything already queued.
+    /// `yield_now`: on the pool, deferred by the worker, then the back of
+    /// its local ring (see the pool README, "Where work goes").
     Yield,
     /// A continuation that must not run on the completing thread
     /// (RunContinuationsAsynchronously): the global queue.

@@ -15,8 +15,11 @@ pub(crate) fn take_yield_request() -> bool {
 }
 
 /// Suspends once and queues the rest of the task behind the work already
-/// waiting: on the pool, at the back of the global queue; on a dispatcher,
-/// posted to it. C#: `await Task.Yield()`.
+/// waiting: on the pool, at the back of its worker's local queue (as Tokio
+/// does; .NET queues globally), where idle workers can steal it and the
+/// pool's fairness check keeps global work from waiting behind it for more
+/// than about 200 µs; on a dispatcher, posted to it. C#: `await
+/// Task.Yield()`.
 ///
 /// ```
 /// # tasklane::Task::run_async(async {

@@ -16,6 +16,9 @@ pub struct Opts {
     pub warmup: usize,
     /// Only workloads whose name contains this.
     pub filter: Option<String>,
+    /// Overrides tasklane's hill-climbing default in the scheduler suite
+    /// (`--hill-climbing on|off`), to measure what it costs.
+    pub hill_climbing: Option<bool>,
 }
 
 impl Opts {

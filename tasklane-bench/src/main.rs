@@ -6,6 +6,7 @@
 //! Every row is a ratio against a peer measured in the same run: tasklane
 //! cost ÷ peer cost, below 1.0 when tasklane is ahead.
 
+mod blocking;
 mod contexts;
 mod harness;
 mod io;
@@ -21,6 +22,7 @@ type Suite = fn(&Opts) -> Vec<Row>;
 /// The suites, by name.
 const SUITES: &[(&str, Suite)] = &[
     ("scheduler", scheduler::run),
+    ("blocking", blocking::run),
     ("memory", memory::run),
     ("time", time::run),
     ("contexts", contexts::run),
@@ -35,7 +37,7 @@ static ALLOCATOR: memory::CountingAlloc = memory::CountingAlloc;
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
     eprintln!(
-        "usage: tasklane-bench <suite|all> [--tsv] [--workers 2,4] [--iters N] [--warmup N] [--filter NAME]\nsuites: {}",
+        "usage: tasklane-bench <suite|all> [--tsv] [--workers 2,4] [--iters N] [--warmup N] [--filter NAME] [--hill-climbing on|off]\nsuites: {}",
         names.join(", ")
     );
     std::process::exit(2);
@@ -55,6 +57,7 @@ fn main() {
         iters: 15,
         warmup: 3,
         filter: None,
+        hill_climbing: None,
     };
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -79,6 +82,13 @@ fn main() {
                     .unwrap_or_else(|| usage())
             }
             "--filter" => opts.filter = Some(args.next().unwrap_or_else(|| usage())),
+            "--hill-climbing" => {
+                opts.hill_climbing = match args.next().as_deref() {
+                    Some("on") => Some(true),
+                    Some("off") => Some(false),
+                    _ => usage(),
+                }
+            }
             _ => usage(),
         }
     }

@@ -42,13 +42,15 @@ pub(crate) struct Pair {
 }
 
 impl Pair {
-    pub(crate) fn new(workers: usize) -> Pair {
+    pub(crate) fn new(workers: usize, opts: &Opts) -> Pair {
+        let mut builder = tasklane::Runtime::builder()
+            .worker_threads(workers)
+            .thread_name("bench-tasklane");
+        if let Some(on) = opts.hill_climbing {
+            builder = builder.hill_climbing(on);
+        }
         Pair {
-            tasklane: tasklane::Runtime::builder()
-                .worker_threads(workers)
-                .thread_name("bench-tasklane")
-                .build()
-                .expect("tasklane runtime"),
+            tasklane: builder.build().expect("tasklane runtime"),
             tokio: tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(workers)
                 .thread_name("bench-tokio")
@@ -76,7 +78,7 @@ const WORKLOADS: &[(&str, Workload)] = &[
 pub fn run(opts: &Opts) -> Vec<Row> {
     let mut rows = Vec::new();
     for &workers in &opts.workers {
-        let pair = Pair::new(workers);
+        let pair = Pair::new(workers, opts);
         for (name, workload) in WORKLOADS {
             if !opts.wants(name) {
                 continue;
@@ -554,7 +556,7 @@ fn limit_rows(opts: &Opts) -> Vec<Row> {
     let Some(&workers) = opts.workers.first() else {
         return Vec::new();
     };
-    let pair = Pair::new(workers);
+    let pair = Pair::new(workers, opts);
     let mut rows = Vec::new();
     // What each floor is: see the floor functions' docs.
     let floors: [Floor; 3] = [

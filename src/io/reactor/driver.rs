@@ -80,11 +80,11 @@ impl Reactor {
 }
 
 impl ParkDriver for Reactor {
-    fn try_park(&self, awake: &mut dyn FnMut()) -> bool {
+    fn try_park(&self, timeout: Option<Duration>, awake: &mut dyn FnMut()) -> bool {
         if self.stopped.load(Ordering::Acquire) {
             return false;
         }
-        self.turn(None, awake)
+        self.turn(timeout, awake)
     }
 
     fn try_poll(&self) {
