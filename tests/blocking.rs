@@ -8,7 +8,8 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 use tasklane::{Runtime, Task, TaskCompletionSource};
 
-const DEADLINE: Duration = Duration::from_secs(60);
+mod common;
+use common::{DEADLINE, wait_until};
 
 fn runtime(workers: usize, idle_timeout: Duration) -> Runtime {
     Runtime::builder()
@@ -17,15 +18,6 @@ fn runtime(workers: usize, idle_timeout: Duration) -> Runtime {
         .thread_name("blocking-test")
         .build()
         .expect("runtime")
-}
-
-/// Waits until `cond` holds, failing the test after [`DEADLINE`].
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// The classic .NET starvation deadlock: on a 2-worker pool, 8 tasks each

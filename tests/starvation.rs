@@ -12,7 +12,8 @@ use tasklane::diag::{StarvationEvent, StarvationKind, set_starvation_handler};
 use tasklane::pool::PoolSettings;
 use tasklane::{Runtime, Task};
 
-const DEADLINE: Duration = Duration::from_secs(60);
+mod common;
+use common::{DEADLINE, wait_until};
 
 /// The handler is process-wide: each test keeps the events of its own pool.
 static EVENTS: Mutex<Vec<StarvationEvent>> = Mutex::new(Vec::new());
@@ -42,14 +43,6 @@ fn runtime(settings: PoolSettings) -> Runtime {
         })
         .build()
         .expect("runtime")
-}
-
-fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < DEADLINE, "timed out waiting until {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 /// Two unannotated sleeps hold both workers of a 2-worker pool; a short

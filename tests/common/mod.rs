@@ -1,5 +1,5 @@
-//! Helpers the network tests share: a private runtime, leak checks, a
-//! watchdog so no test can hang.
+//! Helpers the integration tests share: a private runtime, leak checks, a
+//! watchdog so no test can hang, waits with a deadline.
 #![allow(dead_code)]
 
 use std::time::{Duration, Instant};
@@ -52,6 +52,11 @@ pub fn eventually(mut cond: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(5));
     }
     cond()
+}
+
+/// Waits until `cond` holds, failing the test after [`DEADLINE`].
+pub fn wait_until(what: &str, cond: impl FnMut() -> bool) {
+    assert!(eventually(cond), "timed out waiting until {what}");
 }
 
 /// Fails unless the runtime's tasks and the process's fds come back to
