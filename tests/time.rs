@@ -44,6 +44,32 @@ fn delays_never_complete_before_their_deadline() {
     }
 }
 
+/// The resolution is about a millisecond (the wheel's tick): the typical
+/// lateness of a delay is a tick or two, not tens of milliseconds. The
+/// median of many sequential delays is asserted, against a bound several
+/// times the tick, so a noisy machine cannot fail it while a coarse timer
+/// (a 10 ms tick, a missed wake-up rescued by a later one) would.
+#[test]
+fn delays_are_late_by_about_a_tick_at_the_median() {
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let mut late: Vec<Duration> = rt.block_on(async {
+        let mut late = Vec::new();
+        for i in 0..60u64 {
+            let d = Duration::from_micros(2_000 + 137 * (i % 11));
+            let start = Instant::now();
+            delay(d).await;
+            late.push(start.elapsed().saturating_sub(d));
+        }
+        late
+    });
+    late.sort();
+    let median = late[late.len() / 2];
+    assert!(
+        median < Duration::from_millis(4),
+        "median lateness {median:?} (all: {late:?})"
+    );
+}
+
 #[test]
 fn a_zero_delay_is_ready_at_once_and_a_past_deadline_promptly() {
     let mut cx = Context::from_waker(Waker::noop());
