@@ -12,7 +12,8 @@ use std::task::{Context, Poll};
 
 /// Completes when its token is cancelled. Made by
 /// [`CancellationToken::cancelled`]. Registers its waker on the token on the
-/// first pending poll, and unregisters it when dropped.
+/// first pending poll, and unregisters it when dropped. C#: as awaiting
+/// `Task.Delay(Timeout.Infinite, token)`.
 #[must_use = "futures do nothing unless polled"]
 pub struct Cancelled {
     token: CancellationToken,
@@ -104,6 +105,7 @@ impl fmt::Debug for Cancelled {
 pin_project_lite::pin_project! {
     /// Runs a future until it completes or a token is cancelled. Made by
     /// [`CancellationToken::run_until_cancelled`] and [`with_cancellation`].
+    /// C#: an async method given a token it honours.
     #[must_use = "futures do nothing unless polled"]
     pub struct RunUntilCancelled<F> {
         #[pin]
@@ -156,13 +158,15 @@ impl<F> fmt::Debug for RunUntilCancelled<F> {
 
 /// Runs `future` until it completes (`Ok`) or `token` is cancelled (`Err`
 /// with a [`CanceledError`] carrying the token). Same as
-/// [`CancellationToken::run_until_cancelled`].
+/// [`CancellationToken::run_until_cancelled`]. C#: passing the token to an
+/// async method that honours it.
 pub fn with_cancellation<F: Future>(future: F, token: &CancellationToken) -> RunUntilCancelled<F> {
     token.run_until_cancelled(future)
 }
 
 /// Waits for a task, or until a token is cancelled. Made by
-/// [`Task::wait_async`].
+/// [`Task::wait_async`]. C#: the task `Task.WaitAsync(CancellationToken)`
+/// returns.
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAsync<T> {
     task: Task<T>,

@@ -56,7 +56,8 @@ impl CancellationTokenRegistration {
     }
 
     /// Leaves the callback registered for the rest of the source's life and
-    /// lets go of this handle.
+    /// lets go of this handle. C#: dropping the
+    /// `CancellationTokenRegistration` without calling `Dispose`.
     pub fn detach(mut self) {
         self.listed = None;
     }

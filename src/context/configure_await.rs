@@ -29,7 +29,7 @@ impl ConfigureAwaitOptions {
     /// `ForceYielding`.
     pub const FORCE_YIELDING: ConfigureAwaitOptions = ConfigureAwaitOptions(4);
 
-    /// True if every flag in `other` is set.
+    /// True if every flag in `other` is set. C#: `Enum.HasFlag`.
     pub const fn contains(self, other: ConfigureAwaitOptions) -> bool {
         self.0 & other.0 == other.0
     }

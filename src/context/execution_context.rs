@@ -101,6 +101,7 @@ impl ExecutionContext {
     }
 
     /// True if both are the same captured context (a reference comparison).
+    /// C#: `ReferenceEquals` on two captured contexts.
     pub fn ptr_eq(&self, other: &ExecutionContext) -> bool {
         match (&self.map, &other.map) {
             (None, None) => true,
@@ -226,7 +227,8 @@ impl<T: Clone + Send + Sync + 'static> AsyncLocal<T> {
         })
     }
 
-    /// Runs `f` with a reference to the value, without cloning it.
+    /// Runs `f` with a reference to the value, without cloning it. C#:
+    /// `AsyncLocal<T>.Value` (get).
     pub fn with<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
         CURRENT.with(|c| f(c.borrow().get(self.key).and_then(|v| v.downcast_ref::<T>())))
     }

@@ -168,7 +168,9 @@ impl dyn SynchronizationContext {
 }
 
 /// Restores the previous current context when dropped. Made by
-/// `<dyn SynchronizationContext>::set_current`.
+/// `<dyn SynchronizationContext>::set_current`. C#:
+/// `SynchronizationContext.SetSynchronizationContext(previous)` in a
+/// `finally`.
 #[must_use = "the context stays current only while the scope lives"]
 pub struct SynchronizationContextScope {
     prev: Option<Slot>,

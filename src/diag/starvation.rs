@@ -12,7 +12,8 @@ use std::panic::Location;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-/// Why the supervisor reported a worker.
+/// Why the supervisor reported a worker. C#: nearest is the `Reason` of the
+/// `ThreadPoolWorkerThreadAdjustmentAdjustment` event.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum StarvationKind {
@@ -23,11 +24,14 @@ pub enum StarvationKind {
     BlockedInPoll,
     /// Nothing was dequeued anywhere for the starvation window while work
     /// was queued (.NET's starvation rule): the pool raised its thread goal
-    /// by one. The worker is one of those stuck in a poll.
+    /// by one. The worker is one of those stuck in a poll. C#: the reason
+    /// `Starvation`.
     NoProgress,
 }
 
-/// A stuck worker and the task it runs. C#: none (see the module docs).
+/// A stuck worker and the task it runs. C#: nearest is the
+/// `ThreadPoolWorkerThreadAdjustmentAdjustment` event with reason
+/// `Starvation`, which names no work item (see the module docs).
 #[derive(Clone, Debug)]
 pub struct StarvationEvent {
     /// The runtime's pool (as [`crate::Handle::pool_id`] reports it).

@@ -100,7 +100,8 @@ pub fn set_unhandled_error_handler(
 
 /// Chooses whether an unhandled error aborts the process after it was
 /// reported, returning the previous policy. Default:
-/// [`UnhandledErrorPolicy::Continue`].
+/// [`UnhandledErrorPolicy::Continue`]. C#: .NET Framework's
+/// `<legacyUnhandledExceptionPolicy>` setting; .NET (Core) has none.
 pub fn set_unhandled_error_policy(policy: UnhandledErrorPolicy) -> UnhandledErrorPolicy {
     let raw = match policy {
         UnhandledErrorPolicy::Continue => 0,

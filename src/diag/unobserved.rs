@@ -32,7 +32,9 @@ impl fmt::Display for UnobservedFault {
     }
 }
 
-/// A handler for unobserved faults.
+/// A handler for unobserved faults. C#: an
+/// `EventHandler<UnobservedTaskExceptionEventArgs>` on
+/// `TaskScheduler.UnobservedTaskException`.
 pub type UnobservedFaultHandler = Arc<dyn Fn(&UnobservedFault) + Send + Sync>;
 
 type Handler = UnobservedFaultHandler;

@@ -1,6 +1,8 @@
 //! The thread pool: one work-stealing run queue per worker plus a global
 //! queue, and workers that park without losing wake-ups or waking a herd.
 //!
+//! C#: `System.Threading.ThreadPool`, and the `PortableThreadPool` behind it.
+//!
 #![doc = include_str!("README.md")]
 // The README links the private items it describes, so `cargo doc` fails
 // when one is renamed; they are not shown in the public docs.

@@ -10,7 +10,8 @@ pub const MAX_POSSIBLE_THREADS: usize = 0x7FFF;
 
 /// Tunables of the thread pool. Defaults come from Tokio's and .NET's
 /// measured choices, as each field says; every one can be overridden through
-/// [`crate::runtime::Builder`].
+/// [`crate::runtime::Builder`]. C#: the `System.Threading.ThreadPool.*`
+/// runtime settings (`MinThreads`, `MaxThreads`, …).
 #[derive(Clone, Debug)]
 pub struct PoolSettings {
     /// Worker threads the pool starts with and never retires below: the
@@ -27,12 +28,12 @@ pub struct PoolSettings {
     /// thread costs about 60 µs here (measured, docs/notes/blocking.md), so
     /// even a load that blocks every 2 s re-creates its threads for under
     /// 0.01% of the time, and a burst of blocking gives its threads back
-    /// within seconds.
+    /// within seconds. C#: `System.Threading.ThreadPool.ThreadTimeoutMs`.
     pub thread_idle_timeout: Duration,
     /// A pool thread that blocks in `wait()`, `result()`, `block_on` or
     /// [`crate::blocking`] tells the pool, which then keeps `workers`
     /// threads running beside the blocked ones. Default: on. C#:
-    /// `System.Threading.ThreadPool.Blocking.IsCooperativeBlockingEnabled`.
+    /// `System.Threading.ThreadPool.Blocking.CooperativeBlocking`.
     pub cooperative_blocking: bool,
     /// Threads added for blocked threads at once, per CPU, beyond the
     /// thread goal; past this, each further thread waits a delay (below).
@@ -42,16 +43,19 @@ pub struct PoolSettings {
     /// (each new thread blocking too) grows the pool. .NET's 1 per CPU
     /// made the blocking benchmark's short tasks wait behind 64 blocked
     /// tasks for hundreds of milliseconds; Tokio adds up to 512 threads for
-    /// `spawn_blocking` with no delay at all (32 × 16 CPUs = 512).
+    /// `spawn_blocking` with no delay at all (32 × 16 CPUs = 512). C#:
+    /// `System.Threading.ThreadPool.Blocking.ThreadsToAddWithoutDelay_ProcCountFactor`.
     pub blocking_threads_without_delay_per_core: usize,
     /// Past the allowance, the delay before each further thread grows by
     /// [`blocking_delay_step`](Self::blocking_delay_step) for every this
-    /// many threads (per CPU) added. Default 1 (.NET).
+    /// many threads (per CPU) added. Default 1 (.NET). C#:
+    /// `System.Threading.ThreadPool.Blocking.ThreadsPerDelayStep_ProcCountFactor`.
     pub blocking_threads_per_delay_step_per_core: usize,
-    /// The delay step. Default 25 ms (.NET).
+    /// The delay step. Default 25 ms (.NET). C#:
+    /// `System.Threading.ThreadPool.Blocking.DelayStepMs`.
     pub blocking_delay_step: Duration,
     /// The longest delay between two threads added for blocking. Default
-    /// 250 ms (.NET).
+    /// 250 ms (.NET). C#: `System.Threading.ThreadPool.Blocking.MaxDelayMs`.
     pub blocking_max_delay: Duration,
     /// A poll that has lasted this long while its thread sleeps in the
     /// kernel (a `std::thread::sleep`, a blocking read, a lock), with work
@@ -72,9 +76,11 @@ pub struct PoolSettings {
     /// Lets the hill-climbing controller move the thread goal between the
     /// minimum and the maximum by measured throughput. Default: off (it
     /// made the scheduler suite slower on this machine; see
-    /// docs/notes/blocking.md).
+    /// docs/notes/blocking.md). C#:
+    /// `System.Threading.ThreadPool.HillClimbing.Disable`, inverted.
     pub hill_climbing: bool,
-    /// The controller's tunables (.NET's defaults).
+    /// The controller's tunables (.NET's defaults). C#:
+    /// `System.Threading.ThreadPool.HillClimbing.*`.
     pub hill_climbing_settings: HillClimbingSettings,
     /// A busy worker takes from the global queue first at least once every
     /// this many ticks (a tick: one task plus the LIFO tasks it woke), so

@@ -5,7 +5,8 @@ use crate::pool::{PoolSettings, Shared};
 use std::time::Duration;
 
 /// Configures a [`Runtime`]. Every setting has a documented default (see
-/// [`PoolSettings`]).
+/// [`PoolSettings`]). C#: the `System.Threading.ThreadPool.*` runtime
+/// settings, here per runtime instead of per process.
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     settings: PoolSettings,
@@ -17,7 +18,8 @@ impl Builder {
         Builder::default()
     }
 
-    /// Worker threads (default: CPUs). Zero is taken as one.
+    /// Worker threads (default: CPUs). Zero is taken as one. C#:
+    /// `ThreadPool.SetMinThreads`.
     pub fn worker_threads(mut self, n: usize) -> Builder {
         self.settings.workers = n.max(1);
         self
@@ -31,7 +33,8 @@ impl Builder {
     }
 
     /// How long a thread above the minimum may idle before it exits
-    /// (default 2 s).
+    /// (default 2 s). C#: the `System.Threading.ThreadPool.ThreadTimeoutMs`
+    /// setting.
     pub fn thread_idle_timeout(mut self, timeout: Duration) -> Builder {
         self.settings.thread_idle_timeout = timeout;
         self

@@ -60,7 +60,8 @@ impl Runtime {
     }
 
     /// Runs `future` to completion on this thread, with this runtime as the
-    /// current one (so `Task::run` inside goes to its pool).
+    /// current one (so `Task::run` inside goes to its pool). C#:
+    /// `task.GetAwaiter().GetResult()` (or `Task.Wait`) in `Main`.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = self.handle.enter();
         block_on(future)
@@ -130,7 +131,8 @@ impl Handle {
     }
 
     /// The current runtime, else the process-wide default one (started on
-    /// first use).
+    /// first use). C#: like `TaskScheduler.Current`, which falls back to
+    /// `TaskScheduler.Default`.
     pub fn current_or_default() -> Handle {
         context::current().unwrap_or_else(|| default_runtime().handle.clone())
     }
@@ -171,7 +173,7 @@ impl Handle {
     }
 
     /// As [`run_async`](Handle::run_async), but a shut-down runtime is an
-    /// error instead of a canceled task.
+    /// error instead of a canceled task. C#: `Task.Run(async () => …)`.
     #[track_caller]
     pub fn try_run_async<T, F>(&self, future: F) -> Result<Task<T>, InvalidOperationError>
     where
@@ -199,7 +201,8 @@ impl Handle {
     }
 
     /// Runs `future` to completion on this thread with this runtime current.
-    /// A shut-down runtime is an error (the future is not polled).
+    /// A shut-down runtime is an error (the future is not polled). C#:
+    /// `task.GetAwaiter().GetResult()` (or `Task.Wait`) in `Main`.
     pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, InvalidOperationError> {
         if self.is_shutdown() {
             return Err(InvalidOperationError::RuntimeShutdown);
@@ -232,7 +235,8 @@ impl fmt::Debug for Handle {
 static DEFAULT: OnceLock<Runtime> = OnceLock::new();
 
 /// The process-wide runtime `Task::run` uses outside any other runtime,
-/// started on first use with default settings and never shut down.
+/// started on first use with default settings and never shut down. C#: the
+/// process's `ThreadPool` behind `TaskScheduler.Default`.
 pub fn default_runtime() -> &'static Runtime {
     DEFAULT.get_or_init(|| {
         Builder::new()

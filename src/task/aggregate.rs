@@ -24,14 +24,16 @@ enum Repr {
 }
 
 impl AggregateError {
-    /// An aggregate of one error.
+    /// An aggregate of one error. C#: `new AggregateException(inner)`.
     pub fn one(error: TaskError) -> AggregateError {
         AggregateError {
             repr: Repr::One(error),
         }
     }
 
-    /// An aggregate of several errors; `None` if `errors` is empty.
+    /// An aggregate of several errors; `None` if `errors` is empty. C#:
+    /// `new AggregateException(IEnumerable<Exception>)` (which accepts an
+    /// empty list).
     pub fn from_errors(errors: Vec<TaskError>) -> Option<AggregateError> {
         match errors.len() {
             0 => None,
@@ -50,12 +52,13 @@ impl AggregateError {
         }
     }
 
-    /// The first error: what `.await` reports.
+    /// The first error: what `.await` reports. C#:
+    /// `AggregateException.InnerException`.
     pub fn first(&self) -> &TaskError {
         &self.errors()[0]
     }
 
-    /// The number of errors.
+    /// The number of errors. C#: `AggregateException.InnerExceptions.Count`.
     pub fn len(&self) -> usize {
         self.errors().len()
     }
@@ -97,7 +100,8 @@ impl AggregateError {
         })
     }
 
-    /// An iterator over the errors.
+    /// An iterator over the errors. C#: enumerating
+    /// `AggregateException.InnerExceptions`.
     pub fn iter(&self) -> std::slice::Iter<'_, TaskError> {
         self.errors().iter()
     }

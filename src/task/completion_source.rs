@@ -82,7 +82,7 @@ impl<T> TaskCompletionSource<T> {
         Task::from_new_raw(self.raw)
     }
 
-    /// True once the promise is complete.
+    /// True once the promise is complete. C#: `tcs.Task.IsCompleted`.
     pub fn is_completed(&self) -> bool {
         self.raw.header().state.load().is_complete()
     }

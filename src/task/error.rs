@@ -22,7 +22,8 @@ pub enum TaskError {
     /// `OperationCanceledException`.
     Canceled(CanceledError),
     /// The task faulted: its body returned an error, panicked, or its promise
-    /// was broken. The original error is kept and can be downcast.
+    /// was broken. The original error is kept and can be downcast. C#: the
+    /// original exception, as `await` rethrows it.
     Faulted(Fault),
 }
 
@@ -60,7 +61,7 @@ impl TaskError {
         TaskError::Canceled(CanceledError::new())
     }
 
-    /// True if this is a cancellation.
+    /// True if this is a cancellation. C#: `e is OperationCanceledException`.
     pub fn is_canceled(&self) -> bool {
         matches!(self, TaskError::Canceled(_))
     }
@@ -81,7 +82,7 @@ impl TaskError {
         self.downcast_ref::<BrokenPromiseError>().is_some()
     }
 
-    /// The cancellation, if this is one.
+    /// The cancellation, if this is one. C#: `e as OperationCanceledException`.
     pub fn as_canceled(&self) -> Option<&CanceledError> {
         match self {
             TaskError::Canceled(c) => Some(c),
@@ -165,7 +166,7 @@ impl Fault {
         &*self.error
     }
 
-    /// The original error, if it is of type `E`.
+    /// The original error, if it is of type `E`. C#: `catch (E e)`.
     pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
         (&*self.error as &(dyn Error + 'static)).downcast_ref::<E>()
     }
@@ -366,7 +367,7 @@ pub enum InvalidOperationError {
         /// The source's current operation.
         current: u32,
     },
-    /// `set_error` was given an empty list of errors.
+    /// `set_errors` was given an empty list of errors.
     EmptyErrorList,
     /// A blocking wait was called where it can never finish.
     WouldDeadlock(&'static str),
@@ -413,7 +414,8 @@ impl fmt::Display for InvalidOperationError {
 impl Error for InvalidOperationError {}
 
 /// `set_result` on a completed `TaskCompletionSource`: the value is handed
-/// back, nothing is lost.
+/// back, nothing is lost. C#: the `InvalidOperationException` that
+/// `SetResult` throws on a completed source.
 pub struct SetResultError<T> {
     value: T,
 }

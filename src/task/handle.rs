@@ -223,7 +223,8 @@ impl<T> Task<T> {
     }
 
     /// A future that waits for completion and then yields the task itself
-    /// (for outputs that are not `Clone`, or to inspect the status).
+    /// (for outputs that are not `Clone`, or to inspect the status). C#:
+    /// `await Task.WhenAny(task)`, which yields the task without throwing.
     pub fn completion(&self) -> Completion<T> {
         Completion {
             task: Some(self.clone()),
@@ -234,13 +235,13 @@ impl<T> Task<T> {
     /// completes. This must be the task's last handle by then (other clones,
     /// and a `TaskCompletionSource`, dropped); otherwise the output stays in
     /// the task for the others and this yields a fault holding
-    /// [`InvalidOperationError::OutputShared`].
+    /// [`InvalidOperationError::OutputShared`]. C#: `await task`.
     pub fn into_output(self) -> IntoOutput<T> {
         IntoOutput { task: Some(self) }
     }
 
     /// Blocks until complete, then takes the output out without cloning it
-    /// (see [`Task::into_output`]).
+    /// (see [`Task::into_output`]). C#: `Task<T>.Result`.
     pub fn into_result(self) -> Result<T, AggregateError> {
         self.block_until_complete(None)?;
         self.take_output().map_err(|e| match e {
@@ -323,7 +324,8 @@ impl<T: Clone> Task<T> {
         self.outcome().expect("complete after blocking").clone()
     }
 
-    /// The value if the task already ran to completion, without blocking.
+    /// The outcome if the task is already complete (`None` if not), without
+    /// blocking.
     pub fn try_result(&self) -> Option<Result<T, AggregateError>> {
         self.outcome().cloned()
     }
@@ -452,7 +454,7 @@ impl<T> PartialEq for Task<T> {
 impl<T> Eq for Task<T> {}
 
 /// Waits for a task to complete and yields the task itself. Made by
-/// [`Task::completion`].
+/// [`Task::completion`]. C#: the task of `Task.WhenAny(task)`.
 pub struct Completion<T> {
     task: Option<Task<T>>,
 }

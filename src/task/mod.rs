@@ -1,6 +1,8 @@
 //! The task core: `Task<T>` as a shared promise with a status lifecycle and
 //! continuations, `TaskCompletionSource`, errors, combinators.
 //!
+//! C#: the `System.Threading.Tasks` namespace.
+//!
 #![doc = include_str!("README.md")]
 
 mod aggregate;

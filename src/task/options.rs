@@ -9,16 +9,17 @@ macro_rules! flags {
         pub struct $name($repr);
 
         impl $name {
-            /// No options.
+            /// No options. C#: `None`.
             pub const NONE: $name = $name(0);
             $($(#[$fm])* pub const $flag: $name = $name($bit);)*
 
-            /// True if every flag in `other` is set in `self`.
+            /// True if every flag in `other` is set in `self`. C#:
+            /// `Enum.HasFlag`.
             pub const fn contains(self, other: $name) -> bool {
                 self.0 & other.0 == other.0
             }
 
-            /// The union of two sets of flags.
+            /// The union of two sets of flags. C#: the `|` operator.
             pub const fn union(self, other: $name) -> $name {
                 $name(self.0 | other.0)
             }

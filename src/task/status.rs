@@ -29,7 +29,7 @@ pub enum TaskStatus {
 }
 
 impl TaskStatus {
-    /// True for the three final states.
+    /// True for the three final states. C#: what `Task.IsCompleted` tests.
     pub fn is_final(self) -> bool {
         matches!(
             self,

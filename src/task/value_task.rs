@@ -260,7 +260,8 @@ enum SourceOutcome<T> {
 }
 
 impl<T> ManualResetValueTaskSource<T> {
-    /// A source whose first operation (version 0) is pending.
+    /// A source whose first operation (version 0) is pending. C#: `new
+    /// ManualResetValueTaskSourceCore<TResult>()`.
     pub fn new() -> ManualResetValueTaskSource<T> {
         ManualResetValueTaskSource {
             core: Mutex::new(SourceCore {
@@ -295,7 +296,8 @@ impl<T> ManualResetValueTaskSource<T> {
         crate::loom::lock(&self.core).version
     }
 
-    /// True once the current operation has an outcome.
+    /// True once the current operation has an outcome. C#:
+    /// `core.GetStatus(core.Version) != ValueTaskSourceStatus.Pending`.
     pub fn is_completed(&self) -> bool {
         !matches!(
             crate::loom::lock(&self.core).outcome,
@@ -421,6 +423,8 @@ impl<T> fmt::Debug for ManualResetValueTaskSource<T> {
 /// `set_result` / `set_error` on a source whose current operation already
 /// completed: nothing was stored, and the value comes back. Call
 /// [`ManualResetValueTaskSource::reset`] to start the next operation first.
+/// C#: the `InvalidOperationException` that
+/// `ManualResetValueTaskSourceCore.SetResult` throws.
 pub struct SourceCompletedError<T> {
     value: Option<T>,
     version: u32,

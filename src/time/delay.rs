@@ -57,6 +57,7 @@ pub fn delay(duration: Duration) -> Delay {
 /// Completes at `deadline`. A deadline already passed completes on the
 /// first poll, or soon after it (the timer thread fires it) if the timer
 /// has not yet observed that instant: either way never before `deadline`.
+/// C#: `Task.Delay` with the time left until `deadline`.
 pub fn delay_until(deadline: Instant) -> Delay {
     Delay {
         deadline,
@@ -87,7 +88,8 @@ impl Delay {
     /// completed. An armed timer is moved in place (its waker stays
     /// registered, so the task awaiting it is woken at the new deadline
     /// without polling again); if the new deadline has already passed, that
-    /// waker is woken now.
+    /// waker is woken now. C#: like `Timer.Change` (a `Task.Delay` cannot be
+    /// moved).
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         let State::Armed(key) = self.state else {

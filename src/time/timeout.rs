@@ -30,7 +30,8 @@ impl Error for Elapsed {}
 pin_project_lite::pin_project! {
     /// Runs a future until it completes or a deadline passes. Made by
     /// [`timeout`] and [`timeout_at`]. The future is polled first, so one
-    /// that is ready never costs a timer.
+    /// that is ready never costs a timer. C#: the task
+    /// `task.WaitAsync(TimeSpan)` returns.
     #[must_use = "futures do nothing unless polled"]
     pub struct Timeout<F> {
         #[pin]
@@ -54,7 +55,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     timeout_at(deadline_after(duration), future)
 }
 
-/// Runs `future`, giving up with [`Elapsed`] at `deadline`.
+/// Runs `future`, giving up with [`Elapsed`] at `deadline`. C#:
+/// `task.WaitAsync` with the time left until `deadline`.
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
         future,

@@ -1,5 +1,7 @@
 //! `Dispatcher`: a single-thread message loop, like a UI thread.
 //!
+//! C#: `System.Windows.Threading.Dispatcher`.
+//!
 #![doc = include_str!("README.md")]
 
 mod queue;
@@ -238,6 +240,7 @@ impl Dispatcher {
     /// moves — `configure_await(false)` leaves it where it is and
     /// `switch_to` elsewhere reports [`ContextError::TaskPinned`]. Its
     /// output must be `Send`, as it may be read and dropped on any thread.
+    /// C#: an `async` method started on the UI thread.
     ///
     /// ```
     /// use std::rc::Rc;

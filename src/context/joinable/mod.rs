@@ -1,5 +1,8 @@
 //! Blocking waits on a dispatcher thread that cannot deadlock silently.
 //!
+//! C#: none in .NET, which hangs; vs-threading's `JoinableTaskFactory.Run`
+//! is the nearest.
+//!
 #![doc = include_str!("README.md")]
 
 mod chain;

@@ -20,7 +20,8 @@ use goertzel::{Complex, component};
 use std::collections::VecDeque;
 use std::time::Duration;
 
-/// Why the controller changed (or kept) the thread count.
+/// Why the controller changed (or kept) the thread count. C#:
+/// `HillClimbing.StateOrTransition` (a subset).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Transition {
     /// Not enough samples yet to measure anything.
@@ -38,7 +39,7 @@ pub enum Transition {
     ThreadTimedOut,
 }
 
-/// One entry of the controller's ring log.
+/// One entry of the controller's ring log. C#: `HillClimbing.LogEntry`.
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct Decision {
     /// The sample number this decision was made at.
@@ -57,7 +58,7 @@ pub struct Decision {
 
 /// The throughput controller. Feed it one sample at a time with
 /// [`update`](HillClimbing::update); it answers with the thread count to run
-/// and how long to sample next.
+/// and how long to sample next. C#: `PortableThreadPool.HillClimbing`.
 #[derive(Debug)]
 pub struct HillClimbing {
     settings: HillClimbingSettings,
@@ -79,7 +80,8 @@ pub struct HillClimbing {
 }
 
 impl HillClimbing {
-    /// A controller starting at `initial_threads`.
+    /// A controller starting at `initial_threads`. C#: the `HillClimbing`
+    /// constructor.
     pub fn new(settings: HillClimbingSettings, initial_threads: usize) -> HillClimbing {
         let n = (settings.wave_period * settings.wave_history_size)
             .max(settings.wave_period)
@@ -107,7 +109,8 @@ impl HillClimbing {
         &self.settings
     }
 
-    /// The recent decisions, oldest first.
+    /// The recent decisions, oldest first. C#: the `_log` ring that SOS's
+    /// `ThreadPool` command prints.
     pub fn log(&self) -> Vec<Decision> {
         self.log.iter().copied().collect()
     }
@@ -119,7 +122,7 @@ impl HillClimbing {
 
     /// Records that the thread count was changed from outside (blocking
     /// compensation, starvation, a retiring thread): the controller starts
-    /// measuring again from `threads`.
+    /// measuring again from `threads`. C#: `HillClimbing.ForceChange`.
     pub fn force_change(&mut self, threads: usize, transition: Transition) {
         if threads == self.last_thread_count {
             return;
@@ -132,7 +135,7 @@ impl HillClimbing {
 
     /// One sample: `completions` work items finished during `duration` with
     /// `threads` running. Returns the thread count to run next (within
-    /// `[min, max]`) and how long to sample next.
+    /// `[min, max]`) and how long to sample next. C#: `HillClimbing.Update`.
     pub fn update(
         &mut self,
         threads: usize,
