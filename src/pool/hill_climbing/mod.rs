@@ -7,7 +7,20 @@
 //! This is .NET's algorithm (PortableThreadPool.HillClimbing), rewritten:
 //! the same tunables and defaults ([`HillClimbingSettings`]), a pure
 //! function of its inputs (thread count, sample duration, completions), and a
-//! ring log of its recent decisions for diagnostics.
+//! ring log of its recent decisions for diagnostics. Where it differs from
+//! .NET, on purpose:
+//!
+//! - `max_sample_error` is a noise threshold: a sample noisier than it does
+//!   not move the count (.NET uses it for the completion-count error and
+//!   keeps collecting);
+//! - a sample shorter than half the interval is merged into the next one;
+//! - a step is the measured response scaled by the current thread count,
+//!   then clamped to `max_change_per_sample` and to `max_change_per_second`
+//!   × the time since the last change (.NET multiplies the response by that
+//!   limit instead);
+//! - there is no CPU-utilization check (.NET refuses moves above 95% CPU):
+//!   the pool has no portable CPU-usage reading, and the controller is off
+//!   by default (docs/notes/blocking.md).
 //!
 //! C#: `System.Threading.PortableThreadPool.HillClimbing`.
 
