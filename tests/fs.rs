@@ -1,5 +1,8 @@
-//! Files through the pool: whole-file helpers, `File` reads and writes, and
-//! typed errors for missing files.
+//! Files through the pool: whole-file helpers, `File` reads and writes,
+//! typed errors for missing files, and a file operation that blocks for
+//! long not stalling the work queued behind it.
+
+mod common;
 
 use std::io::{ErrorKind, SeekFrom};
 use tasklane::fs::{self, File};
@@ -49,6 +52,152 @@ fn a_missing_file_is_not_found() {
         let err = fs::read(temp("missing")).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
     });
+}
+
+#[cfg(unix)]
+mod blocked_for_long {
+    //! File work runs on the pool inside the runtime's own blocking
+    //! section: announced, not counted, until the supervisor sees it last a
+    //! `stall_window`, then counted as blocked and compensated. A loom model
+    //! checks that promotion's atomics; this is the behaviour end to end,
+    //! with a file operation that really blocks — a read of a FIFO whose
+    //! writer keeps it open without writing.
+
+    use super::common::{DEADLINE, wait_until, with_deadline};
+    use super::temp;
+    use std::io::Write;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::path::{Path, PathBuf};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+    use tasklane::diag::{StarvationEvent, StarvationKind, set_starvation_handler};
+    use tasklane::{Runtime, Task, fs};
+
+    /// A named pipe; dropping it unblocks whatever still waits on it (a
+    /// writer comes and goes: a blocked open returns, a blocked read sees
+    /// end of file) and removes it.
+    struct Fifo(PathBuf);
+
+    impl Fifo {
+        fn new(name: &str) -> Fifo {
+            let path = temp(name);
+            let _ = std::fs::remove_file(&path);
+            let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+            // SAFETY: `c` is a valid NUL-terminated path.
+            let r = unsafe { libc::mkfifo(c.as_ptr(), 0o600) };
+            assert_eq!(r, 0, "mkfifo: {}", std::io::Error::last_os_error());
+            Fifo(path)
+        }
+
+        /// Opens the write end once a reader has the FIFO open (until
+        /// then a non-blocking open fails with `ENXIO`): the reader is
+        /// then inside its read.
+        fn writer_once_read(&self) -> std::fs::File {
+            let start = Instant::now();
+            loop {
+                match writer(&self.0) {
+                    Ok(f) => return f,
+                    Err(e) if e.raw_os_error() == Some(libc::ENXIO) => {
+                        assert!(start.elapsed() < DEADLINE, "the file read never started");
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    Err(e) => panic!("opening the FIFO to write: {e}"),
+                }
+            }
+        }
+    }
+
+    fn writer(path: &Path) -> std::io::Result<std::fs::File> {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path)
+    }
+
+    impl Drop for Fifo {
+        fn drop(&mut self) {
+            // Read-write never waits for a partner (Linux).
+            drop(
+                std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(&self.0),
+            );
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    static EVENTS: Mutex<Vec<StarvationEvent>> = Mutex::new(Vec::new());
+
+    /// On a 1-worker pool, `fs::read` of a FIFO blocks the only worker in
+    /// `read(2)` until the writer writes and closes. Work queued meanwhile
+    /// runs while the read is still blocked; the blocked worker counts as
+    /// blocked (promoted by the supervisor, not found as blocking nobody
+    /// announced: no `BlockedInPoll` report); the read then completes with
+    /// the bytes, and the count goes back to zero.
+    #[test]
+    fn a_blocked_file_read_does_not_stall_the_work_queued_behind_it() {
+        with_deadline("blocked file read", || {
+            set_starvation_handler(Some(Arc::new(|e: &StarvationEvent| {
+                EVENTS.lock().unwrap().push(e.clone());
+            })));
+            let rt = Runtime::builder()
+                .worker_threads(1)
+                .thread_name("fs-blocked-test")
+                .build()
+                .expect("runtime");
+            let h = rt.handle().clone();
+            // After the runtime: dropped first, so a failing test unblocks
+            // the worker before the runtime shuts down.
+            let fifo = Fifo::new("blocked-read");
+            let path = fifo.0.clone();
+            let read = rt.run_async(async move { fs::read(&path).await });
+            let mut writer = fifo.writer_once_read();
+            // The only worker is inside the file read now, and stays there
+            // until the writer writes and closes.
+            let queued: Vec<Task<usize>> = (0..10).map(|i| rt.run(move || i * 2)).collect();
+            for (i, t) in queued.iter().enumerate() {
+                assert!(
+                    t.wait_timeout(DEADLINE),
+                    "work queued behind the blocked file read never ran"
+                );
+                assert_eq!(t.result().unwrap(), i * 2);
+            }
+            assert!(
+                !read.is_completed(),
+                "the read ended before its writer wrote"
+            );
+            assert_eq!(
+                h.blocked_thread_count(),
+                1,
+                "the worker in the file read is counted as blocked"
+            );
+            assert!(h.thread_count() >= 2, "a thread was added beside it");
+
+            writer.write_all(b"from the writer").unwrap();
+            drop(writer);
+            assert!(read.wait_timeout(DEADLINE), "the read never completed");
+            assert_eq!(read.into_result().unwrap().unwrap(), b"from the writer");
+            wait_until("the file read no longer counts as blocked", || {
+                h.blocked_thread_count() == 0
+            });
+            let id = h.pool_id();
+            let unannounced: Vec<StarvationEvent> = EVENTS
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|e| e.pool_id == id && e.kind == StarvationKind::BlockedInPoll)
+                .cloned()
+                .collect();
+            assert!(
+                unannounced.is_empty(),
+                "the file read was found as blocking nobody announced: {unannounced:?}"
+            );
+            drop(fifo);
+        });
+    }
 }
 
 mod poll_traits {

@@ -1,12 +1,15 @@
 //! Cancellation tokens and deadlines on socket operations: a cancelled
-//! read, write, accept, connect or receive ends Canceled promptly (an
+//! read, write, readiness wait, accept, connect or receive ends Canceled
+//! promptly (an
 //! `io::Error` carrying the `CanceledError` and its token), the socket or
 //! listener then still works, a connect to a listener whose backlog is full
 //! times out, and a task whose body returns such an error ends Canceled.
 
 mod common;
 
-use common::{assert_no_leaks, open_fds, runtime, serial, start_default_runtime, with_deadline};
+use common::{
+    assert_no_leaks, leak_checked, open_fds, runtime, serial, start_default_runtime, with_deadline,
+};
 use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -169,6 +172,191 @@ fn cancelled_reads_and_writes_on_split_halves() {
             assert_eq!(&buf, b"pong");
             drop(w);
             assert!(drain.await.unwrap() > 0);
+        });
+    });
+}
+
+/// Fills a send buffer (its peer never reads) until a write would block.
+fn fill_send_buffer(mut try_write: impl FnMut(&[u8]) -> std::io::Result<usize>) {
+    let chunk = vec![7u8; 64 * 1024];
+    loop {
+        match try_write(&chunk) {
+            Ok(_) => continue,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+            Err(e) => panic!("filling the send buffer: {e}"),
+        }
+    }
+}
+
+fn assert_would_block(r: std::io::Result<usize>) {
+    match r {
+        Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+        r => panic!("nothing was sent, yet the read said {r:?}"),
+    }
+}
+
+/// Polls `op` once: true if it waits. Dropping it then is harmless (a
+/// dropped read or write moves nothing), and the socket has learnt it is
+/// not ready, so the next readiness wait is a real one.
+fn waits<F: std::future::Future>(op: F) -> bool {
+    let mut op = std::pin::pin!(op);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    op.as_mut().poll(&mut cx).is_pending()
+}
+
+// `readable`/`writable` may complete spuriously (an event racing the clear
+// of a stale readiness; see `TcpStream::readable`): each wait below is
+// retried after re-learning that the socket is not ready, until it ends
+// Canceled.
+
+#[test]
+fn a_cancelled_readiness_wait_ends_canceled_promptly_and_the_stream_still_works() {
+    leak_checked("cancelled readable/writable", || async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let (mut client, mut server) = pair(&listener).await;
+        let mut buf = [0u8; 8];
+
+        // Readable: nothing was sent. A first try learns that (a new
+        // socket is assumed ready), so the wait is a real one.
+        assert_would_block(client.try_read(&mut buf));
+        let cts = CancellationTokenSource::new();
+        let token = cts.token();
+        let canceller = cancel_soon(cts);
+        let err = loop {
+            match client.readable_with_token(&token).await {
+                Ok(()) => assert_would_block(client.try_read(&mut buf)),
+                Err(e) => break e,
+            }
+        };
+        let cancelled_at = canceller.await.unwrap();
+        assert!(
+            cancelled_at.elapsed() < PROMPT,
+            "{:?}",
+            cancelled_at.elapsed()
+        );
+        assert_canceled_by(&err, &token);
+        // Data sent afterwards: a wait with a live token sees it, and all
+        // of it is read.
+        server.write_all(b"after").await.unwrap();
+        let live = CancellationTokenSource::new();
+        client.readable_with_token(&live.token()).await.unwrap();
+        let mut back = [0u8; 5];
+        client.read_exact(&mut back).await.unwrap();
+        assert_eq!(&back, b"after");
+        // An already-cancelled token wins even over data that is there.
+        server.write_all(b"kept").await.unwrap();
+        client.readable().await.unwrap();
+        let err = client.readable_with_token(&token).await.unwrap_err();
+        assert_canceled_by(&err, &token);
+        client.read_exact(&mut buf[..4]).await.unwrap();
+        assert_eq!(&buf[..4], b"kept");
+
+        // Writable: the server does not read, so the client's send buffer
+        // fills and stays full.
+        fill_send_buffer(|b| client.try_write(b));
+        let cts = CancellationTokenSource::new();
+        let token = cts.token();
+        let canceller = cancel_soon(cts);
+        let err = loop {
+            match client.writable_with_token(&token).await {
+                Ok(()) => fill_send_buffer(|b| client.try_write(b)),
+                Err(e) => break e,
+            }
+        };
+        let cancelled_at = canceller.await.unwrap();
+        assert!(cancelled_at.elapsed() < PROMPT);
+        assert_canceled_by(&err, &token);
+        // The server drains; the client can write again, and every byte
+        // written before and after the cancellation arrives, in order.
+        let (mut sr, sw) = server.into_split();
+        let drain = Task::run_async(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut got = Vec::new();
+            loop {
+                let n = sr.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return got;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+        });
+        client.writable_with_token(&live.token()).await.unwrap();
+        client.write_all(b"end").await.unwrap();
+        client.shutdown(std::net::Shutdown::Write).unwrap();
+        let got = drain.await.unwrap();
+        let (filled, end) = got.split_at(got.len() - 3);
+        assert!(!filled.is_empty() && filled.iter().all(|&b| b == 7));
+        assert_eq!(end, b"end");
+        drop((client, sw));
+    });
+}
+
+#[test]
+fn cancelled_readiness_waits_on_split_halves() {
+    with_deadline("cancelled halves readiness", || {
+        runtime().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let (client, mut server) = pair(&listener).await;
+            let (mut r, mut w) = client.into_split();
+
+            // The read half: nothing was sent, so a read waits.
+            let mut buf = [0u8; 4];
+            assert!(waits(r.read(&mut buf)), "nothing was sent");
+            let cts = CancellationTokenSource::new();
+            let token = cts.token();
+            let canceller = cancel_soon(cts);
+            let err = loop {
+                match r.readable_with_token(&token).await {
+                    Ok(()) => assert!(waits(r.read(&mut buf)), "nothing was sent"),
+                    Err(e) => break e,
+                }
+            };
+            let cancelled_at = canceller.await.unwrap();
+            assert!(cancelled_at.elapsed() < PROMPT);
+            assert_canceled_by(&err, &token);
+            server.write_all(b"pong").await.unwrap();
+            r.readable_with_token(&CancellationToken::none())
+                .await
+                .unwrap();
+            r.read_exact(&mut buf).await.unwrap();
+            assert_eq!(&buf, b"pong");
+
+            // The write half: write until a write waits (the server does
+            // not read).
+            let chunk = vec![7u8; 64 * 1024];
+            while !waits(w.write(&chunk)) {}
+            let cts = CancellationTokenSource::new();
+            let token = cts.token();
+            let canceller = cancel_soon(cts);
+            let err = loop {
+                match w.writable_with_token(&token).await {
+                    Ok(()) => while !waits(w.write(&chunk)) {},
+                    Err(e) => break e,
+                }
+            };
+            let cancelled_at = canceller.await.unwrap();
+            assert!(cancelled_at.elapsed() < PROMPT);
+            assert_canceled_by(&err, &token);
+            // Drained, the write half writes again.
+            let drain = Task::run_async(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut got = Vec::new();
+                loop {
+                    let n = server.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        return got;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                }
+            });
+            w.writable_with_token(&CancellationToken::none())
+                .await
+                .unwrap();
+            w.write_all(b"tail").await.unwrap();
+            drop(w);
+            let got = drain.await.unwrap();
+            assert!(got.ends_with(b"tail") && got.len() > 4);
+            drop(r);
         });
     });
 }

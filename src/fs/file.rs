@@ -77,7 +77,8 @@ impl File {
         Ok(File::from_std(f))
     }
 
-    /// Wraps an open std file.
+    /// Wraps an open std file. C#: `new FileStream(SafeFileHandle,
+    /// FileAccess)`.
     pub fn from_std(file: std::fs::File) -> File {
         File {
             inner: Inflight::new(file),

@@ -54,7 +54,8 @@ impl UdpSocket {
         }))
     }
 
-    /// Wraps a bound std socket (switching it to non-blocking mode).
+    /// Wraps a bound std socket (switching it to non-blocking mode). C#:
+    /// `new Socket(SafeSocketHandle)`.
     pub fn from_std(socket: std::net::UdpSocket) -> io::Result<UdpSocket> {
         socket.set_nonblocking(true)?;
         Ok(UdpSocket {
@@ -163,7 +164,8 @@ impl UdpSocket {
         self.io.io().set_broadcast(on)
     }
 
-    /// The socket's pending error, if any (clearing it).
+    /// The socket's pending error, if any (clearing it). C#:
+    /// `SocketOptionName.Error`.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.io.io().take_error()
     }

@@ -23,7 +23,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// The signals tasklane can wait for.
+/// The signals tasklane can wait for. C#: `PosixSignal`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SignalKind {
     /// SIGINT: Ctrl-C in a terminal. C#: `PosixSignal.SIGINT`,
@@ -52,20 +52,25 @@ pub fn terminate() -> SignalFuture {
 /// Waits for one delivery of a signal; made by [`ctrl_c`], [`terminate`]
 /// or [`SignalFuture::new`]. Resolves to an error if the handler could not
 /// be installed (for example, no file descriptors left for its pipe).
+///
+/// C#: a `PosixSignalRegistration` whose handler completes a task, and
+/// whose `Dispose` is dropping this future.
 #[must_use = "futures do nothing unless awaited"]
 pub struct SignalFuture {
     state: Result<unix::Waiting, Option<io::Error>>,
 }
 
 impl SignalFuture {
-    /// Starts listening for `kind` now.
+    /// Starts listening for `kind` now. C#:
+    /// `PosixSignalRegistration.Create(signal, handler)`.
     pub fn new(kind: SignalKind) -> SignalFuture {
         SignalFuture {
             state: unix::Waiting::start(kind).map_err(Some),
         }
     }
 
-    /// The signal this future waits for.
+    /// The signal this future waits for (`None` if its handler could not
+    /// be installed). C#: `PosixSignalContext.Signal`.
     pub fn kind(&self) -> Option<SignalKind> {
         self.state.as_ref().ok().map(|w| w.kind)
     }

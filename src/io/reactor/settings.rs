@@ -1,6 +1,8 @@
 //! The reactor's tunables, each with its unit, default and why.
 
-/// Settings of the process-wide reactor.
+/// Settings of a runtime's reactor (each runtime has its own; the
+/// process's default runtime's reactor also serves process-wide sources
+/// such as the signal pipe).
 #[derive(Clone, Debug)]
 pub(crate) struct ReactorSettings {
     /// Events taken from the kernel per `epoll_wait`. Default 1024 (Tokio's

@@ -52,7 +52,7 @@ impl TcpListener {
     }
 
     /// Wraps a bound, listening std listener (switching it to non-blocking
-    /// mode).
+    /// mode). C#: `new Socket(SafeSocketHandle)`.
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
@@ -104,7 +104,8 @@ impl TcpListener {
     }
 
     /// Polls for a connection (for hand-written futures and servers that
-    /// accept from one task).
+    /// accept from one task). C#: `Socket.AcceptAsync(SocketAsyncEventArgs)`,
+    /// the allocation-free form servers drive by hand.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (s, addr) = ready!(
             self.io

@@ -60,17 +60,18 @@ impl OwnedReadHalf {
         Ok(Arc::into_inner(self.stream).expect("a split stream has exactly two halves"))
     }
 
-    /// See [`TcpStream::read`].
+    /// See [`TcpStream::read`]. C#: `NetworkStream.ReadAsync`.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.stream.poll_read_priv(cx, buf)).await
     }
 
-    /// See [`TcpStream::read_exact`].
+    /// See [`TcpStream::read_exact`]. C#: `Stream.ReadExactlyAsync`.
     pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
         read_exact(&self.stream, buf).await
     }
 
-    /// See [`TcpStream::readable`].
+    /// See [`TcpStream::readable`]. C#:
+    /// `Socket.Poll(SelectMode.SelectRead)` without a thread.
     pub async fn readable(&self) -> io::Result<()> {
         self.stream.readable().await
     }
@@ -104,14 +105,20 @@ impl OwnedWriteHalf {
         other.reunite(self)
     }
 
-    /// See [`TcpStream::write`].
+    /// See [`TcpStream::write`]. C#: `Socket.SendAsync`.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.stream.poll_write_priv(cx, buf)).await
     }
 
-    /// See [`TcpStream::write_all`].
+    /// See [`TcpStream::write_all`]. C#: `NetworkStream.WriteAsync`.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         write_all(&self.stream, buf).await
+    }
+
+    /// See [`TcpStream::writable`]. C#:
+    /// `Socket.Poll(SelectMode.SelectWrite)` without a thread.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.stream.writable().await
     }
 
     /// Shuts down the write side now (the peer reads end-of-stream). C#:
@@ -120,7 +127,7 @@ impl OwnedWriteHalf {
         self.stream.shutdown(Shutdown::Write)
     }
 
-    /// See [`TcpStream::set_nodelay`].
+    /// See [`TcpStream::set_nodelay`]. C#: `Socket.NoDelay`.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.stream.set_nodelay(nodelay)
     }

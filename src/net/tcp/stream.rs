@@ -64,6 +64,7 @@ impl TcpStream {
     }
 
     /// Deregisters the socket and gives it back as a blocking std stream.
+    /// C#: `Socket.Blocking = true`, then `Socket.SafeHandle`.
     pub fn into_std(self) -> io::Result<std::net::TcpStream> {
         use std::os::fd::{FromRawFd, IntoRawFd};
         let fd = self.io.into_inner().into_raw_fd();
@@ -150,7 +151,8 @@ impl TcpStream {
         self.io.try_io(Interest::Read, |s| read_from(s, buf))
     }
 
-    /// Writes without waiting: `WouldBlock` if the send buffer is full.
+    /// Writes without waiting: `WouldBlock` if the send buffer is full. C#:
+    /// `Socket.Send` on a non-blocking socket.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         self.io.try_io(Interest::Write, |s| write_to(s, buf))
     }
