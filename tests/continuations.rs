@@ -104,6 +104,44 @@ fn queued_continuations_run_on_the_pool() {
 }
 
 #[test]
+fn run_continuations_asynchronously_moves_the_continuations_own_continuations_off_its_thread() {
+    // The continuation `c` runs inline on the thread completing the promise
+    // and completes there; `next` (ExecuteSynchronously) would run inline
+    // right after it unless `c` was made with RunContinuationsAsynchronously.
+    // The completer is not a pool thread, so a continuation that was queued
+    // instead can never run on it.
+    for (options, next_runs_inline) in [
+        (O::NONE, true),
+        (O::RUN_CONTINUATIONS_ASYNCHRONOUSLY, false),
+    ] {
+        let tcs = TaskCompletionSource::<u8>::new();
+        let c = tcs.task().continue_with(
+            |_| std::thread::current().id(),
+            O::EXECUTE_SYNCHRONOUSLY | options,
+        );
+        assert_eq!(
+            c.creation_options()
+                .contains(TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY),
+            !next_runs_inline,
+            "{options:?}: the continuation task carries the option"
+        );
+        let next = c.continue_with(|_| std::thread::current().id(), O::EXECUTE_SYNCHRONOUSLY);
+        let completer = std::thread::spawn(move || {
+            tcs.set_result(0).unwrap();
+            std::thread::current().id()
+        });
+        let completing = completer.join().unwrap();
+        assert_eq!(c.result().unwrap(), completing, "{options:?}: c ran inline");
+        let next_ran_on = next.result().unwrap();
+        assert_eq!(
+            next_ran_on == completing,
+            next_runs_inline,
+            "{options:?}: where c's own continuation ran"
+        );
+    }
+}
+
+#[test]
 fn continuations_run_in_registration_order() {
     let tcs = TaskCompletionSource::<u8>::new();
     let order = Arc::new(std::sync::Mutex::new(Vec::new()));

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock, mpsc};
 use std::time::{Duration, Instant};
 use tasklane::diag::{ThreadCounters, UnobservedFault};
 use tasklane::task::{InvalidOperationError, PanicError};
-use tasklane::{Runtime, Task, TaskCompletionSource, TaskError, block_on};
+use tasklane::{Runtime, Task, TaskCompletionSource, TaskError, TaskStatus, block_on};
 
 /// Generous: the machine is shared and noisy.
 const LONG: Duration = Duration::from_secs(20);
@@ -124,6 +124,33 @@ fn awaiting_a_completed_task_registers_and_schedules_nothing() {
     );
     assert_eq!(after.schedules, before.schedules, "nothing scheduled");
     assert_eq!(after.polls, before.polls, "no task polled");
+}
+
+#[test]
+fn the_completed_task_has_ran_to_completion() {
+    let line = line!() + 1;
+    let t = Task::completed();
+    assert_eq!(t.status(), TaskStatus::RanToCompletion);
+    assert!(t.is_completed() && t.is_completed_successfully());
+    assert!(!t.is_faulted() && !t.is_canceled());
+    assert!(t.exception().is_none());
+    assert_eq!(t.location().line(), line, "names its caller");
+    t.wait().unwrap();
+    t.result().unwrap();
+    // Awaiting it continues synchronously: nothing registered or scheduled.
+    let before = ThreadCounters::current();
+    block_on(t.clone()).unwrap();
+    let after = ThreadCounters::current();
+    assert_eq!(after.waker_registrations, before.waker_registrations);
+    assert_eq!(after.schedules, before.schedules);
+    // An ExecuteSynchronously continuation runs at once, on this thread.
+    let here = std::thread::current().id();
+    let c = t.continue_with(
+        |a| (a.status(), std::thread::current().id()),
+        tasklane::ContinuationOptions::EXECUTE_SYNCHRONOUSLY,
+    );
+    assert!(c.is_completed());
+    assert_eq!(c.result().unwrap(), (TaskStatus::RanToCompletion, here));
 }
 
 #[test]
