@@ -2,8 +2,9 @@
 //! and attached children.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
+use tasklane::diag::UnobservedFault;
 use tasklane::task::{CancelReason, PanicError};
 use tasklane::{
     ContinuationOptions as O, Task, TaskCompletionSource, TaskCreationOptions, TaskError,
@@ -100,6 +101,44 @@ fn queued_continuations_run_on_the_pool() {
     tcs.set_result(0).unwrap();
     let name = c.result().unwrap().unwrap_or_default();
     assert!(name.starts_with("tasklane"), "ran on {name:?}");
+}
+
+#[test]
+fn run_continuations_asynchronously_moves_the_continuations_own_continuations_off_its_thread() {
+    // The continuation `c` runs inline on the thread completing the promise
+    // and completes there; `next` (ExecuteSynchronously) would run inline
+    // right after it unless `c` was made with RunContinuationsAsynchronously.
+    // The completer is not a pool thread, so a continuation that was queued
+    // instead can never run on it.
+    for (options, next_runs_inline) in [
+        (O::NONE, true),
+        (O::RUN_CONTINUATIONS_ASYNCHRONOUSLY, false),
+    ] {
+        let tcs = TaskCompletionSource::<u8>::new();
+        let c = tcs.task().continue_with(
+            |_| std::thread::current().id(),
+            O::EXECUTE_SYNCHRONOUSLY | options,
+        );
+        assert_eq!(
+            c.creation_options()
+                .contains(TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY),
+            !next_runs_inline,
+            "{options:?}: the continuation task carries the option"
+        );
+        let next = c.continue_with(|_| std::thread::current().id(), O::EXECUTE_SYNCHRONOUSLY);
+        let completer = std::thread::spawn(move || {
+            tcs.set_result(0).unwrap();
+            std::thread::current().id()
+        });
+        let completing = completer.join().unwrap();
+        assert_eq!(c.result().unwrap(), completing, "{options:?}: c ran inline");
+        let next_ran_on = next.result().unwrap();
+        assert_eq!(
+            next_ran_on == completing,
+            next_runs_inline,
+            "{options:?}: where c's own continuation ran"
+        );
+    }
 }
 
 #[test]
@@ -244,4 +283,134 @@ fn async_parent_waits_for_children_attached_at_any_await() {
     }
     tcs.set_result(1).unwrap();
     parent.wait().unwrap();
+}
+
+/// Every unobserved-fault report in this test binary. The handler is
+/// process-wide and tests run in parallel, so each test reads only the
+/// reports of its own tasks' ids.
+fn reports() -> &'static Mutex<Vec<UnobservedFault>> {
+    static R: OnceLock<Mutex<Vec<UnobservedFault>>> = OnceLock::new();
+    R.get_or_init(|| {
+        tasklane::diag::set_unobserved_fault_handler(Some(Arc::new(|f: &UnobservedFault| {
+            reports().lock().unwrap().push(f.clone());
+        })));
+        Mutex::new(Vec::new())
+    })
+}
+
+fn reports_for(id: u64) -> Vec<UnobservedFault> {
+    reports()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|f| f.task_id == id)
+        .cloned()
+        .collect()
+}
+
+/// Waits until `t` completes without observing it (`is_completed` is not an
+/// observation; `wait` would be).
+fn until_completed<T>(t: &Task<T>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !t.is_completed() {
+        assert!(Instant::now() < deadline, "{:?}", t.status());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// When the attached child's only handle drops, relative to the child's
+/// completion: the two paths that may report an unobserved fault.
+#[derive(Copy, Clone, Debug)]
+enum ChildHandleDrops {
+    /// While the child runs: its completion finds no handle left.
+    BeforeItFaults,
+    /// After the child faulted: the last drop finds it complete.
+    AfterItFaulted,
+}
+
+/// Starts a parent whose attached child faults ("child failed") while the
+/// child's only handle is dropped as `when` says; returns the parent and
+/// the child's id.
+fn parent_of_a_faulting_child(when: ChildHandleDrops) -> (Task<&'static str>, u64) {
+    let (id_tx, id_rx) = mpsc::channel();
+    let parent = Task::start_new_async(
+        async move {
+            let (gate_tx, gate_rx) = mpsc::channel::<()>();
+            let child = Task::start_new(
+                move || -> u8 {
+                    let _ = gate_rx.recv();
+                    panic!("child failed")
+                },
+                TaskCreationOptions::ATTACHED_TO_PARENT,
+            );
+            id_tx.send(child.id()).unwrap();
+            match when {
+                ChildHandleDrops::BeforeItFaults => {
+                    drop(child);
+                    gate_tx.send(()).unwrap();
+                }
+                ChildHandleDrops::AfterItFaulted => {
+                    gate_tx.send(()).unwrap();
+                    // Yield, not block: the child may be queued behind us on
+                    // this worker. Neither step observes the child.
+                    while !child.is_completed() {
+                        tasklane::yield_now().await;
+                    }
+                    assert!(child.is_faulted());
+                    drop(child);
+                }
+            }
+            "body done"
+        },
+        TaskCreationOptions::NONE,
+    );
+    let child_id = id_rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    (parent, child_id)
+}
+
+#[test]
+fn a_fault_taken_by_an_attached_parent_is_not_reported_for_the_child() {
+    let _ = reports();
+    for when in [
+        ChildHandleDrops::BeforeItFaults,
+        ChildHandleDrops::AfterItFaulted,
+    ] {
+        let (parent, child_id) = parent_of_a_faulting_child(when);
+        let parent_id = parent.id();
+        // Observing the parent observes the child's fault it carries.
+        let err = parent.wait().unwrap_err();
+        assert!(err.flatten().find::<PanicError>().is_some(), "{err}");
+        drop(parent);
+        // Any report of the child came before the parent completed: the
+        // child reports (or not) before it hands its fault to the parent.
+        assert!(
+            reports_for(child_id).is_empty(),
+            "{when:?}: the parent carries the child's fault"
+        );
+        assert!(reports_for(parent_id).is_empty(), "{when:?}: observed");
+    }
+}
+
+#[test]
+fn an_unobserved_parent_is_reported_once_for_its_attached_childs_fault() {
+    let _ = reports();
+    for when in [
+        ChildHandleDrops::BeforeItFaults,
+        ChildHandleDrops::AfterItFaulted,
+    ] {
+        let (parent, child_id) = parent_of_a_faulting_child(when);
+        let parent_id = parent.id();
+        until_completed(&parent);
+        assert!(parent.is_faulted());
+        drop(parent);
+        assert!(
+            reports_for(child_id).is_empty(),
+            "{when:?}: the parent carries the child's fault"
+        );
+        let r = reports_for(parent_id);
+        assert_eq!(r.len(), 1, "{when:?}: the parent is reported once");
+        let panic = r[0].errors.flatten();
+        let panic = panic.find::<PanicError>().expect("the child's panic");
+        assert!(panic.to_string().contains("child failed"), "{panic}");
+    }
 }

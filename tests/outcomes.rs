@@ -3,11 +3,14 @@
 //! are not Clone, and unobserved faults.
 
 use std::io;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::time::{Duration, Instant};
 use tasklane::diag::{ThreadCounters, UnobservedFault};
 use tasklane::task::{InvalidOperationError, PanicError};
-use tasklane::{Runtime, Task, TaskCompletionSource, TaskError, block_on};
+use tasklane::{Runtime, Task, TaskCompletionSource, TaskError, TaskStatus, block_on};
+
+/// Generous: the machine is shared and noisy.
+const LONG: Duration = Duration::from_secs(20);
 
 #[derive(Debug, PartialEq)]
 struct MyError(u32);
@@ -124,6 +127,33 @@ fn awaiting_a_completed_task_registers_and_schedules_nothing() {
 }
 
 #[test]
+fn the_completed_task_has_ran_to_completion() {
+    let line = line!() + 1;
+    let t = Task::completed();
+    assert_eq!(t.status(), TaskStatus::RanToCompletion);
+    assert!(t.is_completed() && t.is_completed_successfully());
+    assert!(!t.is_faulted() && !t.is_canceled());
+    assert!(t.exception().is_none());
+    assert_eq!(t.location().line(), line, "names its caller");
+    t.wait().unwrap();
+    t.result().unwrap();
+    // Awaiting it continues synchronously: nothing registered or scheduled.
+    let before = ThreadCounters::current();
+    block_on(t.clone()).unwrap();
+    let after = ThreadCounters::current();
+    assert_eq!(after.waker_registrations, before.waker_registrations);
+    assert_eq!(after.schedules, before.schedules);
+    // An ExecuteSynchronously continuation runs at once, on this thread.
+    let here = std::thread::current().id();
+    let c = t.continue_with(
+        |a| (a.status(), std::thread::current().id()),
+        tasklane::ContinuationOptions::EXECUTE_SYNCHRONOUSLY,
+    );
+    assert!(c.is_completed());
+    assert_eq!(c.result().unwrap(), (TaskStatus::RanToCompletion, here));
+}
+
+#[test]
 fn awaiting_a_pending_task_registers_once() {
     let tcs = TaskCompletionSource::<u8>::new();
     let t = tcs.task();
@@ -237,7 +267,7 @@ fn unobserved_fault_is_reported_once_when_the_last_handle_drops() {
 }
 
 #[test]
-fn fault_of_a_dropped_task_is_reported_when_it_completes() {
+fn fault_of_a_promise_is_reported_when_its_source_drops() {
     let _ = reports();
     let tcs = TaskCompletionSource::<u8>::new();
     let t = tcs.task();
@@ -245,8 +275,43 @@ fn fault_of_a_dropped_task_is_reported_when_it_completes() {
     drop(t);
     assert!(reports_for(id).is_empty());
     tcs.set_error(MyError(3)).unwrap();
+    // The source holds a handle of its own: its task can still be observed.
+    assert!(reports_for(id).is_empty(), "the source is still alive");
     drop(tcs);
     assert_eq!(reports_for(id).len(), 1);
+}
+
+#[test]
+fn fault_after_the_last_handle_dropped_is_reported_once_when_it_completes() {
+    let _ = reports();
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    // std channels, not a TaskCompletionSource: a source would hold a
+    // handle of the task it gates.
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (gate_tx, gate_rx) = mpsc::channel::<()>();
+    let t = rt.run(move || -> u8 {
+        started_tx.send(()).unwrap();
+        gate_rx.recv().unwrap();
+        panic!("faulted after its last handle dropped")
+    });
+    let id = t.id();
+    let line = t.location().line();
+    started_rx.recv_timeout(LONG).unwrap();
+    assert!(!t.is_completed());
+    drop(t); // The only handle, while the task runs.
+    assert!(reports_for(id).is_empty(), "not faulted yet");
+    gate_tx.send(()).unwrap();
+    let deadline = Instant::now() + LONG;
+    while reports_for(id).is_empty() {
+        assert!(Instant::now() < deadline, "the fault was never reported");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    // Every worker stopped: whatever the completion still had to do is done.
+    assert!(rt.shutdown_timeout(LONG), "the runtime's threads stopped");
+    let r = reports_for(id);
+    assert_eq!(r.len(), 1, "reported exactly once");
+    assert_eq!(r[0].location.line(), line);
+    assert!(r[0].errors.first().is_panic());
 }
 
 #[test]

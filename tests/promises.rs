@@ -1,13 +1,19 @@
 //! SEMANTICS.md "TaskCompletionSource": completing by hand, misuse errors,
 //! asynchronous continuations, and broken promises.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::mpsc;
+use std::thread::ThreadId;
 use std::time::Duration;
 use tasklane::task::{BrokenPromiseError, InvalidOperationError};
 use tasklane::{
-    ContinuationOptions, Task, TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus,
-    block_on,
+    ContinuationOptions, Runtime, Task, TaskCompletionSource, TaskCreationOptions, TaskError,
+    TaskStatus, block_on,
 };
+
+/// Generous: the machine is shared and noisy.
+const LONG: Duration = Duration::from_secs(20);
 
 #[derive(Debug)]
 struct E(&'static str);
@@ -122,34 +128,69 @@ fn continuations_run_on_the_completing_thread_by_default() {
 
 #[test]
 fn run_continuations_asynchronously_never_on_the_completing_thread() {
-    for _ in 0..20 {
+    // A private pool of two: the completer holds one worker, the other is
+    // free for whatever was queued where any worker can take it.
+    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    let _enter = rt.handle().enter();
+    for _ in 0..10 {
         let tcs = TaskCompletionSource::<u8>::with_options(
             TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY,
         );
-        let sync_cont = tcs.task().continue_with(
-            |_| std::thread::current().id(),
-            ContinuationOptions::EXECUTE_SYNCHRONOUSLY,
-        );
+        let (ran_tx, ran_rx) = mpsc::channel::<(&'static str, ThreadId)>();
+        let sync_cont = {
+            let ran_tx = ran_tx.clone();
+            tcs.task().continue_with(
+                move |_| {
+                    let here = std::thread::current().id();
+                    ran_tx.send(("the synchronous continuation", here)).unwrap();
+                },
+                ContinuationOptions::EXECUTE_SYNCHRONOUSLY,
+            )
+        };
+        let (registered_tx, registered_rx) = mpsc::channel::<()>();
         let awaiter = {
-            let t = tcs.task();
-            Task::run_async(async move {
-                t.await.unwrap();
-                std::thread::current().id()
+            let mut t = tcs.task();
+            let ran_tx = ran_tx.clone();
+            let mut registered = Some(registered_tx);
+            rt.run_async(async move {
+                // Says when the await is registered, so the completion below
+                // finds a waiter to wake (not a completed task to read).
+                std::future::poll_fn(|cx| {
+                    let poll = Pin::new(&mut t).poll(cx);
+                    if poll.is_pending() {
+                        if let Some(tx) = registered.take() {
+                            tx.send(()).unwrap();
+                        }
+                    }
+                    poll
+                })
+                .await
+                .unwrap();
+                ran_tx
+                    .send(("the awaiter", std::thread::current().id()))
+                    .unwrap();
             })
         };
-        std::thread::sleep(Duration::from_millis(2));
-        let (tx, rx) = mpsc::channel();
-        let completer = std::thread::spawn(move || {
+        drop(ran_tx);
+        registered_rx.recv_timeout(LONG).unwrap();
+        // Complete from a pool worker, and keep it busy until both
+        // continuations ran. One run inline would run here, inside
+        // `set_result`; one queued to this worker's own queues (where a wake
+        // from a worker goes) could run only after this work item, so the
+        // wait would time out.
+        let completer = rt.run(move || {
+            let here = std::thread::current().id();
             tcs.set_result(1).unwrap();
-            tx.send(std::thread::current().id()).unwrap();
-            // Stay alive a moment so a continuation queued to "this thread"
-            // would have had the chance to run here.
-            std::thread::sleep(Duration::from_millis(2));
+            for _ in 0..2 {
+                let (what, ran_on) = ran_rx
+                    .recv_timeout(LONG)
+                    .expect("a continuation was left to the completing worker");
+                assert_ne!(ran_on, here, "{what} ran on the completing thread");
+            }
         });
-        let completing = rx.recv().unwrap();
-        assert_ne!(sync_cont.result().unwrap(), completing);
-        assert_ne!(awaiter.result().unwrap(), completing);
-        completer.join().unwrap();
+        completer.wait().unwrap();
+        sync_cont.wait().unwrap();
+        awaiter.wait().unwrap();
     }
 }
 

@@ -4,7 +4,7 @@
 use super::children;
 use super::header::{Header, Vtable};
 use super::raw::{Notified, RawTask};
-use super::state::{FinalKind, TransitionToIdle, TransitionToRunning};
+use super::state::{FaultRecipient, FinalKind, TransitionToIdle, TransitionToRunning};
 use super::{AggregateError, CancelReason, CanceledError, TaskError};
 use crate::loom::cell::UnsafeCell;
 use std::future::Future;
@@ -279,12 +279,19 @@ pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
         // (rule 2); our ref keeps the header, and so the home, alive.
         unsafe { (*h).as_ref().and_then(|h| h.0.release(raw)) }
     });
+    // An attached child's fault joins its parent's outcome: the parent
+    // observes it, so the child is never reported (the parent may be).
+    let faults_to = if header.parent.is_some() {
+        FaultRecipient::Parent
+    } else {
+        FaultRecipient::Handles
+    };
     // The outcome is visible to everyone from here on.
-    let prev = header.state.transition_to_complete(kind);
-    if prev.has_continuations() {
+    let completed = header.state.transition_to_complete(kind, faults_to);
+    if completed.drain_continuations {
         run_continuations(raw);
     }
-    if kind == FinalKind::Faulted && prev.has_no_handles() {
+    if completed.report_unobserved {
         // Nobody can observe it any more: report now.
         crate::diag::unobserved::report(raw);
     }

@@ -1,12 +1,14 @@
 //! Loom tests of the task state word and the continuation list: completion
 //! racing the registration of a waker or a continuation, two threads
-//! completing one promise, and the last handle dropping while the task
-//! completes.
+//! completing one promise, and handles dropping while the task faults
+//! (the only handle of a spawned task included, so that its completion
+//! finds no handle left).
 //!
 //! Run: `RUSTFLAGS="--cfg loom" cargo test --lib --release task::loom_tests`
 
 use super::continuation::Continuation;
 use super::header::TaskKind;
+use super::loom_reports::{UnobservedHandler, reports_of};
 use super::raw::{Notified, RawTask, TaskRef};
 use super::registry::Registry;
 use super::schedule::{Hint, Home, Schedule};
@@ -152,14 +154,6 @@ fn two_threads_complete_one_promise() {
     });
 }
 
-static REPORTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn count_reports() {
-    crate::diag::set_unobserved_fault_handler(Some(Arc::new(|_| {
-        REPORTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    })));
-}
-
 #[derive(Debug)]
 struct Boom;
 impl std::fmt::Display for Boom {
@@ -169,34 +163,75 @@ impl std::fmt::Display for Boom {
 }
 impl std::error::Error for Boom {}
 
+/// An error that raises its flag when dropped: the fault's errors live in
+/// the task's cell, so the flag says the cell was freed.
+#[derive(Debug)]
+struct FreedWithCell(Arc<std::sync::atomic::AtomicBool>);
+impl std::fmt::Display for FreedWithCell {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("freed with the cell")
+    }
+}
+impl std::error::Error for FreedWithCell {}
+impl Drop for FreedWithCell {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 #[test]
-fn last_handle_drops_while_promise_faults() {
-    count_reports();
+fn handle_drops_race_a_promise_faulting() {
+    let _handler = UnobservedHandler::own();
     loom::model(|| {
-        REPORTS.store(0, std::sync::atomic::Ordering::SeqCst);
         let tcs = TaskCompletionSource::<u32>::new();
         let task = tcs.task();
+        let id = task.id();
         let completer = loom::thread::spawn(move || {
             tcs.set_error(Boom).unwrap();
             drop(tcs);
         });
         drop(task);
         completer.join().unwrap();
-        // Faulted and never observed: reported exactly once, whichever side
-        // came last.
-        assert_eq!(REPORTS.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // The source holds a handle until after it completes the promise, so
+        // the last handle drops after the fault, on either thread: it
+        // reports, exactly once.
+        assert_eq!(reports_of(id), 1);
+    });
+}
+
+#[test]
+fn the_only_handle_drops_while_the_spawned_task_faults() {
+    let _handler = UnobservedHandler::own();
+    loom::model(|| {
+        let freed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let home = TestHome::new();
+        let error = FreedWithCell(freed.clone());
+        let task = spawn_on(&home, Start::Hot, async move {
+            Err(AggregateError::one(TaskError::new(error)))
+        });
+        let id = task.id();
+        let runner = loom::thread::spawn(move || home.run_all());
+        // Before the poll, during it, or after the completion: whichever of
+        // the last drop and the completion comes second reports.
+        drop(task);
+        runner.join().unwrap();
+        assert_eq!(reports_of(id), 1, "reported exactly once");
+        assert!(
+            freed.load(std::sync::atomic::Ordering::SeqCst),
+            "the cell was freed"
+        );
     });
 }
 
 #[test]
 fn last_handle_drops_while_spawned_task_completes() {
-    count_reports();
+    let _handler = UnobservedHandler::own();
     loom::model(|| {
-        REPORTS.store(0, std::sync::atomic::Ordering::SeqCst);
         let home = TestHome::new();
         let task = spawn_on(&home, Start::Hot, async {
             Err(AggregateError::one(TaskError::new(Boom)))
         });
+        let id = task.id();
         let observer = task.clone();
         let home2 = home.clone();
         let runner = loom::thread::spawn(move || home2.run_all());
@@ -205,7 +240,7 @@ fn last_handle_drops_while_spawned_task_completes() {
         assert!(seen.is_err());
         drop(task);
         runner.join().unwrap();
-        assert_eq!(REPORTS.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(reports_of(id), 0);
     });
 }
 

@@ -33,7 +33,10 @@ const WAITING_CHILDREN: usize = 1 << 7;
 /// A continuation was pushed; the completer must drain the list. Set by
 /// `set_has_continuations`; never cleared.
 const HAS_CONTINUATIONS: usize = 1 << 8;
-/// Someone read the failure (await, wait, result, exception, when_all).
+/// Someone read the failure (await, wait, result, exception, when_all), or
+/// the fault went to the task's attached parent (set by
+/// `transition_to_complete`, as .NET marks a child's exception handled when
+/// the parent collects it). Never cleared.
 const OBSERVED: usize = 1 << 9;
 /// The last `Task` handle dropped. Set once by `transition_handles_gone`.
 const NO_HANDLES: usize = 1 << 10;
@@ -134,6 +137,31 @@ pub(crate) enum TransitionHandlesGone {
     Released,
     /// The handles' ref was dropped and was the last: deallocate.
     Dealloc,
+}
+
+/// What the completer owes once the outcome is published.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct TransitionToComplete {
+    /// A continuation was registered before completion: the completer
+    /// drains the list.
+    pub(crate) drain_continuations: bool,
+    /// The task faulted, every handle is already gone and the fault was not
+    /// handed to a parent: nobody can observe it, so the completer reports
+    /// it.
+    pub(crate) report_unobserved: bool,
+}
+
+/// Where a faulted task's errors go besides its own handles.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum FaultRecipient {
+    /// Only the task's handles can observe the fault.
+    Handles,
+    /// The attached parent takes the fault into its own outcome, which
+    /// counts as observing it: the child is never reported, the parent may
+    /// be. C#: `Task.AddExceptionsFromChildren` marks the child's exception
+    /// holder handled.
+    Parent,
 }
 
 #[must_use]
@@ -305,17 +333,35 @@ impl State {
     }
 
     /// Publishes the outcome (already written to the stage by the owner).
-    /// Returns the snapshot before the transition.
-    pub(crate) fn transition_to_complete(&self, kind: FinalKind) -> Snapshot {
+    /// A fault handed to the parent is marked OBSERVED in the same step, so
+    /// a last handle dropping at any moment after it never reports the
+    /// child (its `transition_handles_gone` sees OBSERVED).
+    pub(crate) fn transition_to_complete(
+        &self,
+        kind: FinalKind,
+        faults_to: FaultRecipient,
+    ) -> TransitionToComplete {
+        let observed = if kind == FinalKind::Faulted && faults_to == FaultRecipient::Parent {
+            OBSERVED
+        } else {
+            0
+        };
         let prev = self.fetch_update(|s| {
             debug_assert!(s.is_running() && !s.is_complete());
             let next = (s.0 & !(RUNNING | WAITING_CHILDREN | CANCEL_REQUESTED | CREATED))
                 | COMPLETE
-                | kind.bits();
+                | kind.bits()
+                | observed;
             (Some(Snapshot(next)), s)
         });
         debug_assert!(prev.is_running());
-        prev
+        // Observers read the failure only after COMPLETE, so before this step
+        // nobody could have observed it; only the parent can, now.
+        debug_assert!(!prev.is_observed());
+        TransitionToComplete {
+            drain_continuations: prev.has_continuations(),
+            report_unobserved: kind == FinalKind::Faulted && prev.has_no_handles() && observed == 0,
+        }
     }
 
     /// The body ended while attached children run: status shows
