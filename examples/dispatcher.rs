@@ -10,14 +10,15 @@
 //!   continuations;
 //! - a fire-and-forget failure reaches the UI's unhandled-error handler.
 //!
-//! Run: `cargo run --example dispatcher`
+//! Run: `cargo run --example dispatcher`. `tests/dispatcher.rs` runs it too
+//! (its [`run`]) and checks what it reports.
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tasklane::context::{ConfigureAwaitExt, Dispatcher, fire_and_forget};
-use tasklane::{Task, TaskError};
+use tasklane::{AggregateError, Task, TaskError};
 
 /// Where the current line runs.
 fn here() -> String {
@@ -74,8 +75,9 @@ impl Window {
 }
 
 /// A click handler: starts async work on the UI thread and updates the
-/// window after every await, still on the UI thread.
-fn on_click(ui: &Dispatcher, window: Rc<Window>) -> Task<()> {
+/// window after every await, still on the UI thread. Its task ends with the
+/// label it left.
+fn on_click(ui: &Dispatcher, window: Rc<Window>) -> Task<String> {
     let ui2 = ui.clone();
     ui.spawn_local(async move {
         window.set_label("Loading…");
@@ -86,6 +88,7 @@ fn on_click(ui: &Dispatcher, window: Rc<Window>) -> Task<()> {
         // Back on the UI thread: the handler's home is the dispatcher (and
         // its `Rc` state could not leave it anyway).
         window.set_label(&report);
+        window.label.borrow().clone()
     })
     .expect("called on the UI thread")
 }
@@ -98,14 +101,53 @@ async fn get_data_async() -> String {
 }
 
 /// The seed's `GetData`: sync-over-async on the UI thread.
-fn get_data(ui: &Dispatcher) -> Result<String, tasklane::AggregateError> {
+fn get_data(ui: &Dispatcher) -> Result<String, AggregateError> {
     ui.spawn(get_data_async()).result()
 }
 
+/// What the walk-through saw.
+pub struct Report {
+    /// The window's label after the click handler ran.
+    pub label: String,
+    /// What the seed's `GetData` returned on the UI thread.
+    pub data: Result<String, AggregateError>,
+    /// The failures the UI's unhandled-error handler heard, with the thread
+    /// it heard each on.
+    pub unhandled: Vec<(String, String)>,
+    /// What `invoke` answered once the UI was shut down.
+    pub late: TaskError,
+}
+
+// `tests/dispatcher.rs` includes this file and calls `run`, not `main`.
+#[cfg_attr(test, allow(dead_code))]
 fn main() {
+    let report = run();
+    println!(
+        "Done: label {:?}; GetData {}; {} failure(s) reported to the UI; late invoke: {}.",
+        report.label,
+        if report.data.is_ok() {
+            "completed"
+        } else {
+            "failed"
+        },
+        report.unhandled.len(),
+        report.late
+    );
+}
+
+/// Walks through the four scenes, printing as it goes.
+pub fn run() -> Report {
     let ui = Dispatcher::start("ui").expect("start the UI thread");
-    ui.set_unhandled_error_handler(Some(Arc::new(|e| {
-        println!("  [ui] unhandled error, reported on '{}': {}", here(), e);
+    let unhandled = Arc::new(Mutex::new(Vec::new()));
+    ui.set_unhandled_error_handler(Some(Arc::new({
+        let unhandled = unhandled.clone();
+        move |e| {
+            println!("  [ui] unhandled error, reported on '{}': {}", here(), e);
+            unhandled
+                .lock()
+                .unwrap()
+                .push((e.error.to_string(), here()));
+        }
     })));
 
     println!("1. A click starts async work; the UI state changes only on the UI thread.");
@@ -120,7 +162,7 @@ fn main() {
             }
         })
         .expect("invoke");
-    clicked.wait().expect("the click handler finished");
+    let label = clicked.result().expect("the click handler finished");
 
     println!("2. The seed's deadlock: .Result on the UI thread for a task that needs it.");
     let started = Instant::now();
@@ -130,7 +172,7 @@ fn main() {
             move || get_data(&ui)
         })
         .expect("invoke");
-    match got {
+    match &got {
         Ok(data) => println!(
             "  got {data:?} in {} ms: the blocked UI thread ran the task's own continuation",
             started.elapsed().as_millis()
@@ -155,5 +197,13 @@ fn main() {
     println!("4. Work for a closed UI is cancelled, not lost.");
     ui.shutdown_timeout(Duration::from_secs(5));
     let late: Result<(), TaskError> = ui.invoke(|| ());
-    println!("  invoke after shutdown: {}", late.unwrap_err());
+    let late = late.expect_err("a shut-down UI runs nothing");
+    println!("  invoke after shutdown: {late}");
+    let unhandled = std::mem::take(&mut *unhandled.lock().unwrap());
+    Report {
+        label,
+        data: got,
+        unhandled,
+        late,
+    }
 }

@@ -1,23 +1,49 @@
 //! Cooperative blocking: a pool thread blocking in `wait()`, `result()`,
 //! `block_on` or `tasklane::blocking(..)` tells the pool, which keeps its
 //! other work running on other threads and gives the threads back once
-//! the blocking ends. Behaviour, not speed: deadlines are generous.
+//! the blocking ends; past the allowance, each further thread waits .NET's
+//! delay steps. Behaviour, not speed: deadlines are generous.
+//!
+//! Every pool here runs with the supervisor's stall detector and
+//! starvation rule pushed out to an hour ([`cooperative_only`]), so only
+//! the blocked threads telling the pool can add a thread: were `wait()` or
+//! `blocking(..)` to stop telling it, these tests would fail instead of
+//! being rescued by the supervisor (`tests/starvation.rs` tests that path).
 
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, mpsc};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
+use tasklane::pool::PoolSettings;
 use tasklane::{Runtime, Task, TaskCompletionSource};
 
 mod common;
 use common::{DEADLINE, wait_until};
 
-fn runtime(workers: usize, idle_timeout: Duration) -> Runtime {
+/// Longer than any test: the supervisor never presumes a poll blocked nor
+/// raises the goal for starvation.
+const NEVER: Duration = Duration::from_secs(3600);
+
+/// Settings under which only cooperative blocking adds threads.
+fn cooperative_only(workers: usize, idle_timeout: Duration) -> PoolSettings {
+    PoolSettings {
+        workers,
+        thread_idle_timeout: idle_timeout,
+        stall_window: NEVER,
+        starvation_window: NEVER,
+        thread_name: "blocking-test".to_owned(),
+        ..PoolSettings::default()
+    }
+}
+
+fn build(settings: PoolSettings) -> Runtime {
     Runtime::builder()
-        .worker_threads(workers)
-        .thread_idle_timeout(idle_timeout)
-        .thread_name("blocking-test")
+        .pool_settings(settings)
         .build()
         .expect("runtime")
+}
+
+fn runtime(workers: usize, idle_timeout: Duration) -> Runtime {
+    build(cooperative_only(workers, idle_timeout))
 }
 
 /// The classic .NET starvation deadlock: on a 2-worker pool, 8 tasks each
@@ -179,12 +205,10 @@ fn surplus_threads_retire_after_the_blocking_ends() {
 /// blocked tasks get one extra thread, never more.
 #[test]
 fn max_threads_caps_compensation() {
-    let rt = Runtime::builder()
-        .worker_threads(2)
-        .max_threads(3)
-        .thread_name("blocking-max")
-        .build()
-        .unwrap();
+    let rt = build(PoolSettings {
+        max_threads: 3,
+        ..cooperative_only(2, Duration::from_secs(2))
+    });
     let h = rt.handle().clone();
     let release = Arc::new(TaskCompletionSource::<()>::new());
     let peak = Arc::new(AtomicUsize::new(0));
@@ -213,6 +237,121 @@ fn max_threads_caps_compensation() {
     release.set_result(()).unwrap();
     for b in &blocked {
         assert!(b.wait_timeout(DEADLINE));
+    }
+}
+
+fn cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Queues `n` tasks that each note when they started, then block in
+/// `wait()` until `release` is set.
+fn blocked_tasks(
+    rt: &Runtime,
+    n: usize,
+    release: &Arc<TaskCompletionSource<()>>,
+) -> (Vec<Task<()>>, Arc<Mutex<Vec<Instant>>>) {
+    let started = Arc::new(Mutex::new(Vec::new()));
+    let tasks = (0..n)
+        .map(|_| {
+            let (release, started) = (release.clone(), started.clone());
+            rt.run(move || {
+                started.lock().unwrap().push(Instant::now());
+                release.task().wait().unwrap();
+            })
+        })
+        .collect();
+    (tasks, started)
+}
+
+/// Threads for blocked ones start at once up to the allowance (the goal
+/// plus `blocking_threads_without_delay_per_core` per CPU); past it, a
+/// thread waits the delay step, here an hour: the one task beyond the
+/// allowance does not start until a blocked thread comes back.
+#[test]
+fn threads_start_at_once_up_to_the_allowance_and_no_further() {
+    let allowance = 1 + cpus();
+    let rt = build(PoolSettings {
+        blocking_threads_without_delay_per_core: 1,
+        blocking_delay_step: NEVER,
+        blocking_max_delay: NEVER,
+        ..cooperative_only(1, Duration::from_secs(10))
+    });
+    let h = rt.handle().clone();
+    let release = Arc::new(TaskCompletionSource::<()>::new());
+    let (tasks, started) = blocked_tasks(&rt, allowance + 1, &release);
+    wait_until("every task within the allowance runs", || {
+        started.lock().unwrap().len() == allowance
+    });
+    // What must not happen: a thread past the allowance before its delay.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        started.lock().unwrap().len(),
+        allowance,
+        "a task past the allowance got a thread without waiting the delay"
+    );
+    assert_eq!(h.thread_count(), allowance);
+    assert_eq!(h.blocked_thread_count(), allowance);
+    assert!(
+        h.thread_goal_log().is_empty(),
+        "blocking compensation never moves the goal: {:?}",
+        h.thread_goal_log()
+    );
+    release.set_result(()).unwrap();
+    for t in &tasks {
+        assert!(t.wait_timeout(DEADLINE), "a blocked task never finished");
+    }
+    assert_eq!(started.lock().unwrap().len(), allowance + 1);
+}
+
+/// Past the allowance, threads still come for blocked ones, each after
+/// .NET's delay: `blocking_delay_step` × (1 + threads already past the
+/// allowance ÷ (1 per CPU here)), counted from when the thread is first
+/// wanted. So the tasks past the allowance start one by one, at least
+/// about that far apart (less only the time a thread takes to start its
+/// first task), the first one included; and all of them run.
+#[test]
+fn threads_past_the_allowance_come_one_delay_step_apart() {
+    const STEP: Duration = Duration::from_millis(200);
+    /// A thread's start to its first task, at most, on a loaded machine.
+    const START_SLACK: Duration = Duration::from_millis(100);
+    const PAST: usize = 3;
+    let cpus = cpus();
+    let allowance = 1 + cpus;
+    let rt = build(PoolSettings {
+        blocking_threads_without_delay_per_core: 1,
+        blocking_threads_per_delay_step_per_core: 1,
+        blocking_delay_step: STEP,
+        blocking_max_delay: Duration::from_secs(10),
+        ..cooperative_only(1, Duration::from_secs(10))
+    });
+    let h = rt.handle().clone();
+    let release = Arc::new(TaskCompletionSource::<()>::new());
+    let (tasks, started) = blocked_tasks(&rt, allowance + PAST, &release);
+    wait_until("every task, past the allowance too, runs", || {
+        started.lock().unwrap().len() == allowance + PAST
+    });
+    let times = started.lock().unwrap().clone();
+    for k in 0..PAST {
+        // Before the k-th thread past the allowance, `allowance + k` live.
+        let steps = 1 + k / cpus;
+        let delay = STEP * steps as u32;
+        let gap = times[allowance + k] - times[allowance + k - 1];
+        assert!(
+            gap + START_SLACK >= delay,
+            "thread {k} past the allowance started {gap:?} after the one before; \
+             its delay is {delay:?} (starts: {times:?})"
+        );
+    }
+    assert_eq!(h.thread_count(), allowance + PAST);
+    assert!(
+        h.thread_goal_log().is_empty(),
+        "the threads came for blocking, not from a raised goal: {:?}",
+        h.thread_goal_log()
+    );
+    release.set_result(()).unwrap();
+    for t in &tasks {
+        assert!(t.wait_timeout(DEADLINE), "a blocked task never finished");
     }
 }
 

@@ -354,3 +354,38 @@ fn invoke_async_returns_the_task_without_waiting() {
     assert!(t.result().unwrap());
     ui.shutdown();
 }
+
+#[path = "../examples/dispatcher.rs"]
+mod dispatcher_example;
+
+/// `examples/dispatcher.rs` runs to its end and sees what it shows: the
+/// click handler's label set on the UI thread from library code that ran on
+/// the pool, the seed's `.Result` deadlock completing with its continuation
+/// on the UI thread, the fire-and-forget failure reaching the UI's handler
+/// on the UI thread, and work for a shut-down UI refused as canceled.
+#[test]
+fn the_dispatcher_example_runs_to_its_end() {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || tx.send(dispatcher_example::run()).unwrap());
+    let report = rx
+        .recv_timeout(PATIENCE)
+        .expect("the example hung or panicked");
+    assert_eq!(report.label, "CONTENTS OF REPORT.CSV");
+    assert_eq!(
+        report.data.expect("the seed's deadlock completes"),
+        "data, resumed on 'ui'"
+    );
+    assert_eq!(
+        report.unhandled,
+        vec![(
+            "cannot save notes.txt: the disk is read-only".to_owned(),
+            "ui".to_owned()
+        )]
+    );
+    let late = report.late;
+    assert_eq!(
+        late.as_canceled().map(|c| c.reason()),
+        Some(CancelReason::ContextShutdown),
+        "{late}"
+    );
+}

@@ -7,12 +7,13 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::Duration;
-use tasklane::Task;
 use tasklane::context::{Dispatcher, SynchronizationContext, Work, fire_and_forget};
 use tasklane::diag::{
     UnhandledError, UnhandledErrorPolicy, set_unhandled_error_handler, set_unhandled_error_policy,
     set_unobserved_fault_handler,
 };
+use tasklane::task::{CancelReason, CanceledError};
+use tasklane::{CancellationTokenSource, Task};
 
 const PATIENCE: Duration = Duration::from_secs(20);
 /// How long to wait for something that must *not* happen.
@@ -289,6 +290,60 @@ fn work_cancelled_by_shutdown_is_not_reported() {
     assert!(eventually(|| ui.outstanding_operations() == 0));
     assert!(runtime.recv_timeout(QUIET).is_err());
     drop(never);
+}
+
+/// The runtime's shutdown cancels pending work (`RuntimeShutdown`): that
+/// is not reported either, whether the work was started by
+/// `fire_and_forget` or given `forget`.
+#[test]
+fn work_cancelled_by_runtime_shutdown_is_not_reported() {
+    let (_serial, runtime) = runtime_reports("operation was canceled");
+    let rt = tasklane::Runtime::builder()
+        .worker_threads(1)
+        .thread_name("ff-shutdown-rt")
+        .build()
+        .unwrap();
+    let never = tasklane::TaskCompletionSource::<()>::new();
+    let forgotten = {
+        let _enter = rt.handle().enter();
+        let t = never.task();
+        fire_and_forget(async move {
+            t.await.unwrap();
+        });
+        let t = never.task();
+        Task::run_async(async move { t.await.unwrap() })
+    };
+    forgotten.clone().forget();
+    drop(rt);
+    // The forgotten task did end canceled by the shutdown: that is what
+    // goes unreported.
+    let err = forgotten.wait().unwrap_err();
+    assert_eq!(
+        err.first().as_canceled().map(|c| c.reason()),
+        Some(CancelReason::RuntimeShutdown)
+    );
+    assert!(runtime.recv_timeout(QUIET).is_err());
+    drop(never);
+}
+
+/// A cancellation for any other reason is reported like a fault: here the
+/// work returns the cancellation its token caused.
+#[test]
+fn a_requested_cancellation_is_reported() {
+    let (_serial, runtime) = runtime_reports("operation was canceled");
+    let cts = CancellationTokenSource::new();
+    let token = cts.token();
+    let line = line!() + 1;
+    fire_and_forget(async move {
+        token.cancelled().await;
+        Err::<(), _>(CanceledError::with_token(token))
+    });
+    cts.cancel().unwrap();
+    let (message, file, at, context, _) = runtime.recv_timeout(PATIENCE).unwrap();
+    assert_eq!(message, "the operation was canceled");
+    assert!(file.ends_with("fire_and_forget.rs"), "{file}");
+    assert_eq!(at, line);
+    assert_eq!(context, None);
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+use tasklane::pool::PoolSettings;
 use tasklane::task::CancelReason;
 use tasklane::{
     Handle, InvalidOperationError, Runtime, Task, TaskCompletionSource, TaskStatus, ThreadPool,
@@ -84,16 +85,29 @@ fn queue_user_work_item_runs_closures() {
 
 #[test]
 fn dropping_a_runtime_cancels_pending_tasks_and_returns_fast() {
-    let rt = Runtime::builder().worker_threads(2).build().unwrap();
+    // The supervisor waits an hour before it counts a stuck poll as blocked
+    // or raises the goal, so no thread is added for the tasks queued behind
+    // the two stuck workers: they are still pending when the runtime drops.
+    let an_hour = Duration::from_secs(3600);
+    let settings = PoolSettings {
+        workers: 2,
+        stall_window: an_hour,
+        starvation_window: an_hour,
+        ..PoolSettings::default()
+    };
+    let timeout = settings.shutdown_timeout;
+    let rt = Runtime::builder().pool_settings(settings).build().unwrap();
     let never = TaskCompletionSource::<u8>::new();
     let gate = never.task();
     // Suspended forever on a promise.
     let suspended = rt.run_async(async move { gate.await.unwrap() });
-    // A worker stuck in user code for longer than the shutdown timeout.
+    // A worker stuck in user code until after the drop returns, so longer
+    // than the shutdown timeout however slowly the test runs.
     let (started_tx, started_rx) = mpsc::channel();
+    let (unstick_tx, unstick_rx) = mpsc::channel::<()>();
     let stuck = rt.run(move || {
         started_tx.send(()).unwrap();
-        std::thread::sleep(Duration::from_secs(3));
+        let _ = unstick_rx.recv_timeout(Duration::from_secs(60));
     });
     started_rx.recv_timeout(Duration::from_secs(20)).unwrap();
     // Queued behind it on a busy pool (one worker may still be free: fill it).
@@ -101,14 +115,32 @@ fn dropping_a_runtime_cancels_pending_tasks_and_returns_fast() {
     let (held_tx, held_rx) = mpsc::channel();
     let holder = rt.run(move || {
         held_tx.send(()).unwrap();
-        let _ = hold_rx.recv_timeout(Duration::from_secs(3));
+        let _ = hold_rx.recv_timeout(Duration::from_secs(60));
     });
     held_rx.recv_timeout(Duration::from_secs(20)).unwrap();
     let queued: Vec<Task<u8>> = (0..10).map(|_| rt.run(|| 1)).collect();
     let start = Instant::now();
     drop(rt);
     let took = start.elapsed();
-    assert!(took < Duration::from_millis(1900), "drop took {took:?}");
+    // The drop takes its deadline, `shutdown_timeout` (1 s by default)
+    // from now, first; cancels the pending tasks; then waits for the
+    // threads on a condvar until that deadline. The two stuck threads
+    // cannot finish before it, so it waits the whole timeout and then
+    // returns. Beyond the timeout there is only this thread being woken
+    // and scheduled again, which a loaded machine can delay: the slack
+    // allows for that and for nothing else.
+    const SCHEDULING_SLACK: Duration = Duration::from_millis(500);
+    assert!(
+        took >= timeout,
+        "drop returned after {took:?}, before the shutdown timeout {timeout:?}, \
+         while two threads were still stuck in user code: it did not wait for them"
+    );
+    assert!(
+        took <= timeout + SCHEDULING_SLACK,
+        "drop took {took:?}: it must give up on threads stuck in user code at the \
+         shutdown timeout ({timeout:?}), plus at most {SCHEDULING_SLACK:?} of scheduling"
+    );
+    drop(unstick_tx);
     drop(hold_tx);
     let err = suspended.wait().unwrap_err();
     assert_eq!(

@@ -363,8 +363,14 @@ fn a_timed_wait_runs_the_chain_and_never_reports_a_deadlock() {
     ui.shutdown();
 }
 
+/// A shutdown asked while the UI thread blocks in a wait drains the
+/// dispatcher from inside that wait: every task homed there is canceled,
+/// the awaited one included, so the wait returns its cancellation
+/// (`ContextShutdown`). The handler that waited is a closure already
+/// running: it is not cut off, and completes with what the wait returned.
 #[test]
 fn shutting_down_under_a_wait_cancels_the_awaited_ui_task() {
+    use tasklane::task::CancelReason;
     let ui = ui("shutdown-ui");
     let d = ui.clone();
     let waited = ui.invoke_async(move || {
@@ -379,13 +385,20 @@ fn shutting_down_under_a_wait_cancels_the_awaited_ui_task() {
         })
         .forget();
         let r = stuck.wait();
+        let status = stuck.status();
         drop(never);
-        r
+        (r, status)
     });
-    // The handler itself was cancelled by the shutdown after its poll, or
-    // returned the canceled wait: either way nothing hangs.
-    assert!(waited.wait_timeout(PATIENCE));
-    if let Ok(Err(agg)) = waited.try_result().unwrap() {
-        assert!(agg.is_canceled());
-    }
+    assert!(waited.wait_timeout(PATIENCE), "the wait hung");
+    let (r, status) = waited
+        .result()
+        .expect("the handler ran to its end and returned the wait's outcome");
+    let agg = r.expect_err("the awaited task never completes: the wait cannot succeed");
+    assert!(agg.is_canceled(), "the awaited task was canceled: {agg}");
+    assert_eq!(
+        agg.first().as_canceled().unwrap().reason(),
+        CancelReason::ContextShutdown
+    );
+    assert_eq!(status, TaskStatus::Canceled);
+    assert!(ui.has_shutdown_finished());
 }

@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
-use tasklane::pool::{MAX_POSSIBLE_THREADS, ThreadPoolLimitError};
+use tasklane::pool::{MAX_POSSIBLE_THREADS, PoolSettings, ThreadPoolLimitError};
 use tasklane::{Runtime, Task, TaskCompletionSource, ThreadPool};
 
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -61,10 +61,24 @@ fn invalid_limits_are_typed_errors_that_change_nothing() {
 
 /// Raising the minimum makes the pool run that many threads at once when
 /// work is queued: four tasks that each spin until all four run together
-/// finish on a 1-worker pool whose minimum is 4.
+/// finish on a 1-worker pool whose minimum is 4. The supervisor's
+/// starvation rule and stall detector wait an hour here, so they cannot
+/// add the threads (spinning tasks that queue work behind them is exactly
+/// what the starvation rule would otherwise answer within 100 ms): only
+/// the raised minimum explains them.
 #[test]
 fn a_raised_minimum_starts_threads_on_demand() {
-    let rt = runtime(1);
+    let never = Duration::from_secs(3600);
+    let rt = Runtime::builder()
+        .pool_settings(PoolSettings {
+            workers: 1,
+            stall_window: never,
+            starvation_window: never,
+            thread_name: "thread-pool-test".to_owned(),
+            ..PoolSettings::default()
+        })
+        .build()
+        .expect("runtime");
     let h = rt.handle().clone();
     h.set_min_threads(4).unwrap();
     let running = Arc::new(AtomicUsize::new(0));
@@ -89,6 +103,12 @@ fn a_raised_minimum_starts_threads_on_demand() {
     }
     assert!(h.thread_count() >= 4);
     assert_eq!(h.get_min_threads(), 4);
+    let log = h.thread_goal_log();
+    assert!(
+        log.iter()
+            .all(|d| d.transition == tasklane::pool::Transition::Initializing),
+        "only the new minimum moved the goal: {log:?}"
+    );
 }
 
 #[test]

@@ -6,9 +6,10 @@
 //! completed. A failure goes to that context's
 //! [`unhandled_error`](super::SynchronizationContext::unhandled_error), and
 //! if it declines (or there is none) to the runtime-wide handler
-//! ([`crate::diag::set_unhandled_error_handler`]). A cancellation caused by
-//! shutting the runtime or the context down is not a failure of the work
-//! and is not reported.
+//! ([`crate::diag::set_unhandled_error_handler`]). A cancellation for the
+//! reason `RuntimeShutdown` or `ContextShutdown` (the runtime or the
+//! context shut down) is not a failure of the work and is not reported;
+//! every other cancellation is.
 
 use super::home::home_for;
 use super::sync_context::SynchronizationContext;
@@ -79,11 +80,22 @@ where
 /// is one (every await in it resumes there, as an `async void` event
 /// handler's do), else on the thread pool. The context is told
 /// `operation_started` now and `operation_completed` when the work ends.
-/// If the work fails — returns `Err`, panics, or is cancelled — the failure
-/// goes to the context's unhandled-error handler, else to the runtime-wide
-/// one, which by default logs it with this call's location and lets the
-/// process go on ([`crate::diag::UnhandledErrorPolicy::Abort`] makes it
-/// crash, as .NET does).
+/// If the work fails — returns `Err`, panics, or ends canceled — the
+/// failure goes to the context's unhandled-error handler, else to the
+/// runtime-wide one, which by default logs it with this call's location and
+/// lets the process go on ([`crate::diag::UnhandledErrorPolicy::Abort`]
+/// makes it crash, as .NET does).
+///
+/// One ending is not reported: a cancellation for the reason
+/// [`CancelReason::RuntimeShutdown`] or [`CancelReason::ContextShutdown`].
+/// That is the work's task canceled because its runtime or context shut
+/// down while it was pending, or the work returning such a cancellation as
+/// its error (a [`TaskError`] or [`CanceledError`](crate::task::CanceledError),
+/// read as [`TaskError::new`] reads it): the work was stopped, it did not
+/// fail. The context is still told `operation_completed`. Every other
+/// cancellation is reported like a fault (one requested through a token,
+/// [`CancelReason::Requested`], for instance), and so is an error that only
+/// wraps a cancellation (an [`AggregateError`] returned as it is).
 ///
 /// ```
 /// use std::sync::{Arc, mpsc};
@@ -137,8 +149,10 @@ impl<T: Send + 'static> Task<T> {
     /// [`fire_and_forget`]: the current `SynchronizationContext` is told an
     /// operation started (and completed, when the task ends), and a failure
     /// goes to its unhandled-error handler, else to the runtime-wide one —
-    /// instead of surfacing later as an unobserved fault. The value, if
-    /// any, is dropped.
+    /// instead of surfacing later as an unobserved fault. As there, a
+    /// cancellation for the reason [`CancelReason::RuntimeShutdown`] or
+    /// [`CancelReason::ContextShutdown`] is not reported; any other
+    /// cancellation or fault is. The value, if any, is dropped.
     ///
     /// ```
     /// let t = tasklane::Task::run(|| println!("background"));

@@ -84,7 +84,9 @@ pub(crate) enum NotifyAction {
 }
 
 /// A notifier's decision, and whether it must also wake the supervisor
-/// (the first worker to unpark after the pool was idle wakes it).
+/// (the first worker to unpark after the pool was idle wakes it, and so
+/// does the notifier that first wants a thread past the allowance: the
+/// supervisor times its delayed start).
 #[must_use]
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Notify {
@@ -215,15 +217,19 @@ impl Idle {
 
     /// Counts a thread about to start (live, unparked, searching), if the
     /// maximum and the allowance permit; past the allowance (unless
-    /// `delayed_ok`), leaves it to the supervisor's delayed start.
+    /// `delayed_ok`), leaves it to the supervisor's delayed start, waking
+    /// the supervisor when the thread newly became wanted.
     fn reserve_thread(&self, inner: &mut Inner, delayed_ok: bool) -> Notify {
         if inner.live >= inner.max {
             return Notify::NOTHING;
         }
         let goal = self.limits.0.goal.load(Acquire);
         if !delayed_ok && inner.live >= goal + inner.without_delay {
-            inner.wanted = true;
-            return Notify::NOTHING;
+            let newly = !std::mem::replace(&mut inner.wanted, true);
+            return Notify {
+                action: NotifyAction::Nothing,
+                wake_supervisor: newly,
+            };
         }
         inner.live += 1;
         self.limits.0.live.store(inner.live, Release);

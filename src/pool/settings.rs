@@ -51,7 +51,13 @@ pub struct PoolSettings {
     /// many threads (per CPU) added. Default 1 (.NET). C#:
     /// `System.Threading.ThreadPool.Blocking.ThreadsPerDelayStep_ProcCountFactor`.
     pub blocking_threads_per_delay_step_per_core: usize,
-    /// The delay step. Default 25 ms (.NET). C#:
+    /// The delay step. A thread wanted past the allowance starts once it
+    /// has been wanted for `blocking_delay_step × (1 + threads already past
+    /// the allowance ÷ (blocking_threads_per_delay_step_per_core × CPUs))`,
+    /// at most [`blocking_max_delay`](Self::blocking_max_delay), counted
+    /// from when the supervisor first sees it wanted after the previous
+    /// delayed start: threads past the allowance start at least that far
+    /// apart, the first one included. Default 25 ms (.NET). C#:
     /// `System.Threading.ThreadPool.Blocking.DelayStepMs`.
     pub blocking_delay_step: Duration,
     /// The longest delay between two threads added for blocking. Default

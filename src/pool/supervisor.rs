@@ -14,8 +14,12 @@
 //!   anywhere for `starvation_window` → the goal rises by one.
 //! - **Long blocking**: a worker in one of the runtime's own blocking
 //!   sections (file syscalls, DNS; usually microseconds, so not counted at
-//!   entry) for a `stall_window` is counted as blocked and compensated;
-//!   past the allowance, a wanted thread waits .NET's delay steps.
+//!   entry) for a `stall_window` is counted as blocked and compensated.
+//! - **Delayed starts**: a thread wanted past the allowance for blocked
+//!   threads starts once .NET's delay has passed since it became wanted
+//!   (the notifier that wants it wakes the supervisor) and since the last
+//!   delayed start; the supervisor sleeps until then if that is sooner
+//!   than its next tick, so the delays hold whatever the windows.
 //! - **Hill climbing**, when enabled: one sample per controller interval.
 //!
 //! The only cost on the workers' path is the relaxed store of the running
@@ -27,7 +31,7 @@
 //! [`Idle::presume_blocked`]: super::idle::Idle::presume_blocked
 
 use super::hill_climbing::{Decision, HillClimbing, Transition};
-use super::idle::{NotifyAction, block_state};
+use super::idle::block_state;
 use super::slots::Remote;
 use super::{PoolSettings, Shared, thread_state};
 use crate::diag::starvation::{StarvationEvent, StarvationKind};
@@ -40,7 +44,7 @@ pub(crate) struct Supervisor {
     woken: Mutex<bool>,
     cvar: Condvar,
     /// The hill-climbing controller; its ring log also records the goal
-    /// changes of starvation and idle timeouts.
+    /// changes of starvation, idle timeouts and new limits.
     controller: Mutex<HillClimbing>,
 }
 
@@ -120,7 +124,11 @@ fn run(shared: &Shared) {
             watch.restart(shared, Instant::now());
             continue;
         }
-        shared.supervisor.sleep(Some(tick));
+        let now = Instant::now();
+        let next = watch
+            .delayed_due
+            .map_or(tick, |due| due.saturating_duration_since(now).min(tick));
+        shared.supervisor.sleep(Some(next));
         watch.tick(shared, Instant::now());
     }
 }
@@ -144,8 +152,9 @@ struct Watch {
     /// Polls of the whole pool at the last progress, and when.
     total: u64,
     progress: Instant,
-    /// The earliest next delayed start.
-    next_delayed: Instant,
+    /// When the wanted thread may start: set when the supervisor first
+    /// sees a thread wanted, to the delay for the threads live then.
+    delayed_due: Option<Instant>,
     /// The current controller sample: its start and the polls then.
     sample_start: Instant,
     sample_total: u64,
@@ -157,7 +166,7 @@ impl Watch {
             slots: Vec::new(),
             total: 0,
             progress: now,
-            next_delayed: now,
+            delayed_due: None,
             sample_start: now,
             sample_total: 0,
         }
@@ -301,16 +310,23 @@ impl Watch {
         shared.notify_parked();
     }
 
-    /// Starts a thread wanted past the allowance, once the delay since the
-    /// last one passed.
+    /// Starts a thread wanted past the allowance once it has waited the
+    /// delay. The delay starts when the thread is first seen wanted, which
+    /// is after the previous delayed start: every thread past the allowance
+    /// waits one, the first included (.NET's delay steps).
     fn delayed_start(&mut self, shared: &Shared, now: Instant) {
-        if now < self.next_delayed || !shared.idle.has_wanted() {
+        if !shared.idle.has_wanted() {
+            self.delayed_due = None;
             return;
         }
-        let n = shared.idle.start_wanted();
-        if n.action == NotifyAction::Start {
-            self.next_delayed = now + shared.blocking_delay(shared.idle.live());
+        let due = *self
+            .delayed_due
+            .get_or_insert_with(|| now + shared.blocking_delay(shared.idle.live()));
+        if now < due {
+            return;
         }
+        self.delayed_due = None;
+        let n = shared.idle.start_wanted();
         shared.act(n);
     }
 

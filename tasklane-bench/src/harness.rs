@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 /// Command-line options every suite sees.
 #[derive(Clone, Debug)]
 pub struct Opts {
-    /// Print `name<TAB>tasklane<TAB>peer<TAB>ratio` lines instead of a table.
+    /// Print `name<TAB>cost<TAB>peer cost<TAB>ratio` lines instead of a
+    /// table (see [`Row`] for whose cost the first one is).
     pub tsv: bool,
     /// Worker counts to run the multi-threaded workloads at.
     pub workers: Vec<usize>,
@@ -34,7 +35,9 @@ impl Opts {
 pub struct Row {
     /// Workload name (with the worker count where it applies).
     pub name: String,
-    /// tasklane's cost.
+    /// tasklane's cost, on every row but the scheduler suite's limit rows
+    /// for tokio (`limit: … tokio vs floor`), where it is tokio's: those
+    /// rows measure a runtime against a bare queue, and the name says which.
     pub tasklane: f64,
     /// The peer's cost.
     pub peer: f64,

@@ -4,7 +4,12 @@
 //! [--iters N] [--warmup N] [--filter NAME]`
 //!
 //! Every row is a ratio against a peer measured in the same run: tasklane
-//! cost ÷ peer cost, below 1.0 when tasklane is ahead.
+//! cost ÷ peer cost, below 1.0 when tasklane is ahead. `--tsv` prints one
+//! line per row: `name<TAB>cost<TAB>peer cost<TAB>ratio`. The scheduler
+//! suite's "limit" rows (`limit: <workload> (<n>w) <runtime> vs floor`)
+//! measure the runtime the name ends with against a bare queue: their
+//! columns are that runtime's cost (tokio's, in a tokio row), the floor's
+//! cost, and runtime ÷ floor.
 
 mod blocking;
 mod contexts;
@@ -37,7 +42,7 @@ static ALLOCATOR: memory::CountingAlloc = memory::CountingAlloc;
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
     eprintln!(
-        "usage: tasklane-bench <suite|all> [--tsv] [--workers 2,4] [--iters N] [--warmup N] [--filter NAME] [--hill-climbing on|off]\nsuites: {}",
+        "usage: tasklane-bench <suite|all> [--tsv] [--workers 2,4] [--iters N] [--warmup N] [--filter NAME] [--hill-climbing on|off]\nsuites: {}\n--tsv columns: name, cost, peer cost, ratio (cost ÷ peer cost). The cost is tasklane's, except in 'limit: <workload> (<n>w) <runtime> vs floor' rows: there it is that runtime's cost, and the peer is the floor.",
         names.join(", ")
     );
     std::process::exit(2);

@@ -4,6 +4,14 @@
 //! "limit" rows: the same work pushed through a bare queue on one thread,
 //! the floor both runtimes are measured against.
 //!
+//! A limit row measures one runtime, named at the end of the row's name,
+//! against the floor: `limit: <workload> (<n>w) <runtime> vs floor`, where
+//! `<runtime>` is `tasklane` or `tokio`. Its columns are that runtime's
+//! cost, the floor's cost, and runtime ÷ floor; in `--tsv` output:
+//! `limit: spawn_many_local (2w) tokio vs floor<TAB>tokio's cost<TAB>floor
+//! cost<TAB>ratio`. So the first cost column holds tasklane's cost on every
+//! row except a limit row for tokio, where it holds tokio's.
+//!
 //! Every workload builds both runtimes once per worker count and
 //! interleaves their iterations (see [`harness::compare`]), so machine noise
 //! hits both alike. The two busy workloads start their background load
@@ -608,7 +616,9 @@ fn limit_rows(opts: &Opts) -> Vec<Row> {
         for (runtime, is_tasklane) in [("tasklane", true), ("tokio", false)] {
             let (cost, floor_cost) = harness::compare(opts, || workload(&pair, is_tasklane), floor);
             rows.push(Row {
-                name: format!("limit: {name} ({workers}w) {runtime}"),
+                // The name says whose cost the first column is (see the
+                // module docs).
+                name: format!("limit: {name} ({workers}w) {runtime} vs floor"),
                 tasklane: cost,
                 peer: floor_cost,
                 peer_name: "floor".to_owned(),

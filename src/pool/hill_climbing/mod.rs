@@ -39,14 +39,19 @@ use std::time::Duration;
 pub enum Transition {
     /// Not enough samples yet to measure anything.
     Warmup,
-    /// The thread count was changed from outside (blocking compensation,
-    /// starvation); measuring restarts there.
+    /// The thread count was changed from outside the controller: a new
+    /// minimum or maximum moved the goal
+    /// ([`Handle::set_min_threads`](crate::Handle::set_min_threads),
+    /// [`set_max_threads`](crate::Handle::set_max_threads)), or
+    /// [`update`](HillClimbing::update) was given a thread count other than
+    /// the one it last chose. Measuring restarts there. (Threads added for
+    /// blocked ones never change the goal, so they are not logged.)
     Initializing,
     /// A move up or down the throughput curve.
     ClimbingMove,
     /// The measurement was too noisy, or the gain too small, to move.
     Stabilizing,
-    /// The starvation supervisor added a thread.
+    /// The supervisor's starvation rule raised the goal by one.
     Starvation,
     /// A thread retired after being idle.
     ThreadTimedOut,
@@ -133,9 +138,12 @@ impl HillClimbing {
         self.sample_interval
     }
 
-    /// Records that the thread count was changed from outside (blocking
-    /// compensation, starvation, a retiring thread): the controller starts
-    /// measuring again from `threads`. C#: `HillClimbing.ForceChange`.
+    /// Records that the thread count was changed from outside the
+    /// controller, and why: the starvation rule raised the goal
+    /// ([`Transition::Starvation`]), a thread retired after idling
+    /// ([`Transition::ThreadTimedOut`]), or new limits moved it
+    /// ([`Transition::Initializing`]). The controller starts measuring
+    /// again from `threads`. C#: `HillClimbing.ForceChange`.
     pub fn force_change(&mut self, threads: usize, transition: Transition) {
         if threads == self.last_thread_count {
             return;
