@@ -402,3 +402,37 @@ fn shutting_down_under_a_wait_cancels_the_awaited_ui_task() {
     assert_eq!(status, TaskStatus::Canceled);
     assert!(ui.has_shutdown_finished());
 }
+
+/// As above, but the wait happens inside an async task homed on the
+/// dispatcher, mid-poll: the drain cancels that task while it runs, and
+/// when its poll returns it ends Canceled for the dispatcher's reason
+/// (`ContextShutdown`), not the runtime's.
+#[test]
+fn a_ui_task_canceled_while_it_polls_ends_with_the_dispatchers_reason() {
+    use tasklane::task::CancelReason;
+    let ui = ui("shutdown-mid-poll");
+    let d = ui.clone();
+    let outer = ui.spawn(async move {
+        let never = TaskCompletionSource::<()>::new();
+        let t = never.task();
+        let stuck = d.spawn(async move { t.await.ok() });
+        let d2 = d.clone();
+        Task::run(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            d2.shutdown();
+        })
+        .forget();
+        // Blocks this poll until the drain cancels `stuck`.
+        let _ = stuck.wait();
+        drop(never);
+        // Suspends: the task was canceled while it ran, so it ends here.
+        std::future::pending::<()>().await;
+    });
+    assert!(outer.wait_timeout(PATIENCE), "the task hung");
+    assert_eq!(outer.status(), TaskStatus::Canceled);
+    let err = outer.wait().unwrap_err();
+    assert_eq!(
+        err.first().as_canceled().unwrap().reason(),
+        CancelReason::ContextShutdown
+    );
+}

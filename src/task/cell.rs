@@ -82,14 +82,23 @@ where
     let raw = RawTask::from_header(ptr);
     match raw.header().state.transition_to_running() {
         TransitionToRunning::Success => poll_future::<F, T>(raw),
-        TransitionToRunning::Cancelled => complete::<F, T>(raw, Err(shutdown_error().into())),
+        TransitionToRunning::Cancelled => complete::<F, T>(raw, Err(shutdown_error(raw).into())),
         TransitionToRunning::Failed => {}
         TransitionToRunning::Dealloc => raw.dealloc(),
     }
 }
 
-fn shutdown_error() -> TaskError {
-    TaskError::Canceled(CanceledError::with_reason(CancelReason::RuntimeShutdown))
+/// The error of a task canceled because its home shut down while it was
+/// queued or running: the home says why (a runtime: `RuntimeShutdown`; a
+/// dispatcher: `ContextShutdown`).
+fn shutdown_error(raw: RawTask) -> TaskError {
+    let reason = raw.header().home.with(|h| {
+        // SAFETY: we own the stage (the transition that reported the
+        // cancellation gave it to us), so nobody writes `home` (rule 2); our
+        // ref keeps the header, and so the home, alive.
+        unsafe { (*h).as_ref() }.map_or(CancelReason::RuntimeShutdown, |h| h.0.shutdown_reason())
+    });
+    TaskError::Canceled(CanceledError::with_reason(reason))
 }
 
 fn poll_future<F, T>(raw: RawTask)
@@ -128,7 +137,7 @@ where
                 let yielded = super::yield_now::take_yield_request();
                 super::schedule::schedule_requeue(Notified(raw), yielded);
             }
-            TransitionToIdle::Cancelled => complete::<F, T>(raw, Err(shutdown_error().into())),
+            TransitionToIdle::Cancelled => complete::<F, T>(raw, Err(shutdown_error(raw).into())),
         },
         Ok(Poll::Ready(out)) => complete::<F, T>(raw, out),
         Err(panic) => complete::<F, T>(raw, Err(TaskError::from_panic(panic).into())),
