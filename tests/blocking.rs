@@ -369,7 +369,22 @@ fn blocking_on_a_plain_thread_just_runs() {
 fn a_panic_inside_blocking_ends_the_blocking() {
     let rt = runtime(2, Duration::from_secs(2));
     let h = rt.handle().clone();
-    let t = rt.run(|| tasklane::blocking(|| panic!("boom")));
+    // The blocking section is seen as blocked before it panics...
+    let (entered_tx, entered_rx) = mpsc::channel();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let t = rt.run(move || {
+        tasklane::blocking(move || {
+            entered_tx.send(()).unwrap();
+            let _ = go_rx.recv_timeout(DEADLINE);
+            panic!("boom")
+        })
+    });
+    entered_rx.recv_timeout(DEADLINE).unwrap();
+    wait_until("the blocking section counts as blocked", || {
+        h.blocked_thread_count() == 1
+    });
+    go_tx.send(()).unwrap();
+    // ...and no longer once the panic has unwound out of it.
     assert!(t.wait_timeout(DEADLINE));
     assert!(t.exception().unwrap().to_string().contains("boom"));
     wait_until("no thread counts as blocked", || {
