@@ -105,6 +105,38 @@ fn callbacks_run_under_the_context_captured_at_registration() {
     drop((with_alice, suppressed));
 }
 
+/// What one callback sets in its context stays there: the next callback
+/// (LIFO: the one registered before it) and the cancelling thread do not
+/// see it, also when the callback panics after setting it.
+#[test]
+fn a_value_a_callback_sets_does_not_leak_into_the_next_or_the_canceller() {
+    static VALUE: std::sync::LazyLock<AsyncLocal<&'static str>> =
+        std::sync::LazyLock::new(AsyncLocal::new);
+    let cts = CancellationTokenSource::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let _last = cts
+        .token()
+        .register(move || s.lock().unwrap().push(VALUE.get()));
+    let _panics = cts.token().register(|| {
+        VALUE.set(Some("set by a panicking callback"));
+        panic!("after setting a value");
+    });
+    let s = seen.clone();
+    let _middle = cts
+        .token()
+        .register(move || s.lock().unwrap().push(VALUE.get()));
+    let _first = cts
+        .token()
+        .register(|| VALUE.set(Some("set by the first callback")));
+    VALUE.set(Some("canceller"));
+    let err = cts.cancel().unwrap_err();
+    assert_eq!(err.len(), 1, "the one panic: {err}");
+    assert_eq!(*seen.lock().unwrap(), [None, None]);
+    assert_eq!(VALUE.get(), Some("canceller"));
+    VALUE.set(None);
+}
+
 #[test]
 fn dropping_a_registration_unregisters_it() {
     let cts = CancellationTokenSource::new();
