@@ -2,14 +2,16 @@
 //! and attached children.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
-use tasklane::diag::UnobservedFault;
 use tasklane::task::{CancelReason, PanicError};
 use tasklane::{
     ContinuationOptions as O, Task, TaskCompletionSource, TaskCreationOptions, TaskError,
     TaskStatus,
 };
+
+mod common;
+use common::{reports, reports_for};
 
 #[derive(Debug)]
 struct E;
@@ -283,29 +285,6 @@ fn async_parent_waits_for_children_attached_at_any_await() {
     }
     tcs.set_result(1).unwrap();
     parent.wait().unwrap();
-}
-
-/// Every unobserved-fault report in this test binary. The handler is
-/// process-wide and tests run in parallel, so each test reads only the
-/// reports of its own tasks' ids.
-fn reports() -> &'static Mutex<Vec<UnobservedFault>> {
-    static R: OnceLock<Mutex<Vec<UnobservedFault>>> = OnceLock::new();
-    R.get_or_init(|| {
-        tasklane::diag::set_unobserved_fault_handler(Some(Arc::new(|f: &UnobservedFault| {
-            reports().lock().unwrap().push(f.clone());
-        })));
-        Mutex::new(Vec::new())
-    })
-}
-
-fn reports_for(id: u64) -> Vec<UnobservedFault> {
-    reports()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|f| f.task_id == id)
-        .cloned()
-        .collect()
 }
 
 /// Waits until `t` completes without observing it (`is_completed` is not an

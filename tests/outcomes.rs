@@ -3,11 +3,14 @@
 //! are not Clone, and unobserved faults.
 
 use std::io;
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
-use tasklane::diag::{ThreadCounters, UnobservedFault};
+use tasklane::diag::ThreadCounters;
 use tasklane::task::{InvalidOperationError, PanicError};
 use tasklane::{Runtime, Task, TaskCompletionSource, TaskError, TaskStatus, block_on};
+
+mod common;
+use common::{reports, reports_for};
 
 /// Generous: the machine is shared and noisy.
 const LONG: Duration = Duration::from_secs(20);
@@ -223,26 +226,6 @@ fn outputs_that_are_not_clone() {
     // Or share it behind an Arc.
     let t = Task::run(|| Arc::new(Unique(vec![6])));
     assert_eq!(t.result().unwrap().0, vec![6]);
-}
-
-fn reports() -> &'static Mutex<Vec<UnobservedFault>> {
-    static R: OnceLock<Mutex<Vec<UnobservedFault>>> = OnceLock::new();
-    R.get_or_init(|| {
-        tasklane::diag::set_unobserved_fault_handler(Some(Arc::new(|f: &UnobservedFault| {
-            reports().lock().unwrap().push(f.clone());
-        })));
-        Mutex::new(Vec::new())
-    })
-}
-
-fn reports_for(id: u64) -> Vec<UnobservedFault> {
-    reports()
-        .lock()
-        .unwrap()
-        .iter()
-        .filter(|f| f.task_id == id)
-        .cloned()
-        .collect()
 }
 
 #[test]

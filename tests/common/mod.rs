@@ -2,8 +2,10 @@
 //! watchdog so no test can hang, waits with a deadline.
 #![allow(dead_code)]
 
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tasklane::Runtime;
+use tasklane::diag::UnobservedFault;
 
 /// Generous: the machine is shared and noisy.
 pub const DEADLINE: Duration = Duration::from_secs(60);
@@ -108,4 +110,28 @@ where
         rt.block_on(body());
         assert_no_leaks(&rt, fds, name);
     });
+}
+
+/// Every unobserved-fault report in this test binary, from the first call
+/// on (the first call installs the process-wide handler). Tests run in
+/// parallel, so each reads only its own tasks' reports, by id.
+pub fn reports() -> &'static Mutex<Vec<UnobservedFault>> {
+    static R: OnceLock<Mutex<Vec<UnobservedFault>>> = OnceLock::new();
+    R.get_or_init(|| {
+        tasklane::diag::set_unobserved_fault_handler(Some(Arc::new(|f: &UnobservedFault| {
+            reports().lock().unwrap().push(f.clone());
+        })));
+        Mutex::new(Vec::new())
+    })
+}
+
+/// The unobserved-fault reports of task `id` so far.
+pub fn reports_for(id: u64) -> Vec<UnobservedFault> {
+    reports()
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|f| f.task_id == id)
+        .cloned()
+        .collect()
 }
