@@ -380,3 +380,35 @@ fn idle_workers_sleep_instead_of_spinning() {
     // Two spinning workers would use about 100 ticks (at 100 Hz) in 0.5 s.
     assert!(used <= 5, "idle workers used {used} clock ticks in 0.5 s");
 }
+
+/// With `yield_to_global_queue` (.NET's placement), yielded tasks go to the
+/// global queue: many tasks yielding many times on two workers all finish,
+/// and nothing is lost or run twice on the way through the global queue.
+#[test]
+fn yields_placed_in_the_global_queue_all_complete() {
+    let rt = Runtime::builder()
+        .pool_settings(tasklane::pool::PoolSettings {
+            workers: 2,
+            yield_to_global_queue: true,
+            thread_name: "sched-test-global-yield".into(),
+            ..Default::default()
+        })
+        .build()
+        .expect("runtime");
+    let polls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let tasks: Vec<Task<()>> = (0..50)
+        .map(|_| {
+            let polls = polls.clone();
+            rt.run_async(async move {
+                for _ in 0..200 {
+                    polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tasklane::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        assert!(t.wait_timeout(DEADLINE), "a yielding task never finished");
+    }
+    assert_eq!(polls.load(std::sync::atomic::Ordering::Relaxed), 50 * 200);
+}

@@ -344,8 +344,12 @@ pub(super) fn flush_yields(shared: &Shared, core: &mut Core) {
     if core.yielded.is_empty() {
         return;
     }
-    for t in core.yielded.drain(..) {
-        core.local.push_back(t, &shared.inject);
+    if shared.settings.yield_to_global_queue {
+        shared.inject.push_batch(&mut core.yielded.drain(..));
+    } else {
+        for t in core.yielded.drain(..) {
+            core.local.push_back(t, &shared.inject);
+        }
     }
     shared.notify_parked();
 }
