@@ -7,58 +7,19 @@
 //! Run: `RUSTFLAGS="--cfg loom" cargo test --lib --release context::loom_tests`
 
 use super::home::{Rehome, rehome_current};
+use crate::loom::sync::Arc as LoomArc;
 use crate::loom::sync::atomic::{AtomicU8, Ordering};
-use crate::loom::sync::{Arc as LoomArc, Mutex};
 use crate::task::header::TaskKind;
-use crate::task::raw::{Notified, RawTask, TaskRef};
-use crate::task::registry::Registry;
-use crate::task::schedule::{Hint, Home, Schedule};
+use crate::task::loom_home::TestHome;
+use crate::task::schedule::Home;
 use crate::task::spawn::{Spawn, Start};
 use crate::task::{AggregateError, CancelReason, Task, TaskCreationOptions};
 use loom::thread;
-use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-
-/// A home the model drives by hand.
-struct TestHome {
-    queue: Mutex<VecDeque<Notified>>,
-    registry: Registry,
-}
-
-impl TestHome {
-    fn new() -> Arc<TestHome> {
-        Arc::new(TestHome {
-            queue: Mutex::new(VecDeque::new()),
-            registry: Registry::new(1),
-        })
-    }
-
-    fn pop(&self) -> Option<Notified> {
-        crate::loom::lock(&self.queue).pop_front()
-    }
-}
-
-impl Schedule for TestHome {
-    fn schedule(&self, task: Notified, _: Hint) {
-        crate::loom::lock(&self.queue).push_back(task);
-    }
-    fn bind(&self, task: RawTask) -> bool {
-        self.registry.insert(task)
-    }
-    fn release(&self, task: RawTask) -> Option<TaskRef> {
-        self.registry.remove(task)
-    }
-    fn is_current(&self) -> bool {
-        false
-    }
-    fn describe(&self) -> String {
-        "test home".to_owned()
-    }
-}
 
 const NOT_YET: u8 = 0;
 const MOVED: u8 = 1;
@@ -108,7 +69,7 @@ fn spawn_moving(from: &Arc<TestHome>, to: &Arc<TestHome>) -> (Task<()>, LoomArc<
 /// reference), the wake landing during the poll or after it.
 fn moved_while_woken(by_ref: bool) {
     loom::model(move || {
-        let (old, new) = (TestHome::new(), TestHome::new());
+        let (old, new) = (TestHome::new(false), TestHome::new(false));
         let (task, moved) = spawn_moving(&old, &new);
         let waker = crate::task::raw::waker(task.raw());
         let first = old.pop().expect("spawned onto its first home");
@@ -154,7 +115,7 @@ fn moving_home_while_woken_by_ref() {
 #[test]
 fn moving_to_a_home_that_shuts_down_meanwhile() {
     loom::model(|| {
-        let (old, new) = (TestHome::new(), TestHome::new());
+        let (old, new) = (TestHome::new(false), TestHome::new(false));
         let (task, moved) = spawn_moving(&old, &new);
         let first = old.pop().expect("spawned onto its first home");
         let closing = {

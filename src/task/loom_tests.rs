@@ -8,64 +8,19 @@
 
 use super::continuation::Continuation;
 use super::header::TaskKind;
+use super::loom_home::TestHome;
 use super::loom_reports::{UnobservedHandler, reports_of};
-use super::raw::{Notified, RawTask, TaskRef};
-use super::registry::Registry;
-use super::schedule::{Hint, Home, Schedule};
+use super::raw::TaskRef;
+use super::schedule::Home;
 use super::spawn::{Spawn, Start};
 use super::{AggregateError, Task, TaskCompletionSource, TaskCreationOptions, TaskError};
 use crate::loom::sync::Mutex;
 use loom::sync::atomic::{AtomicUsize, Ordering};
-use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-
-/// A scheduler the test drives by hand.
-struct TestHome {
-    queue: Mutex<VecDeque<Notified>>,
-    registry: Registry,
-}
-
-impl TestHome {
-    fn new() -> Arc<TestHome> {
-        Arc::new(TestHome {
-            queue: Mutex::new(VecDeque::new()),
-            registry: Registry::new(1),
-        })
-    }
-
-    /// Runs queued tasks until the queue is empty.
-    fn run_all(&self) {
-        loop {
-            let next = crate::loom::lock(&self.queue).pop_front();
-            match next {
-                Some(t) => t.run(),
-                None => return,
-            }
-        }
-    }
-}
-
-impl Schedule for TestHome {
-    fn schedule(&self, task: Notified, _: Hint) {
-        crate::loom::lock(&self.queue).push_back(task);
-    }
-    fn bind(&self, task: RawTask) -> bool {
-        self.registry.insert(task)
-    }
-    fn release(&self, task: RawTask) -> Option<TaskRef> {
-        self.registry.remove(task)
-    }
-    fn is_current(&self) -> bool {
-        true
-    }
-    fn describe(&self) -> String {
-        "test home".to_owned()
-    }
-}
 
 #[track_caller]
 fn spawn_on<F>(home: &Arc<TestHome>, start: Start, f: F) -> Task<u32>
@@ -103,7 +58,7 @@ fn completion_races_continuation_registration() {
         let tcs = TaskCompletionSource::<u32>::new();
         let antecedent = tcs.task();
         let ran = Arc::new(AtomicUsize::new(0));
-        let home = TestHome::new();
+        let home = TestHome::new(true);
         let setter = loom::thread::spawn(move || {
             tcs.set_result(1).unwrap();
         });
@@ -204,7 +159,7 @@ fn the_only_handle_drops_while_the_spawned_task_faults() {
     let _handler = UnobservedHandler::own();
     loom::model(|| {
         let freed = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let home = TestHome::new();
+        let home = TestHome::new(true);
         let error = FreedWithCell(freed.clone());
         let task = spawn_on(&home, Start::Hot, async move {
             Err(AggregateError::one(TaskError::new(error)))
@@ -227,7 +182,7 @@ fn the_only_handle_drops_while_the_spawned_task_faults() {
 fn last_handle_drops_while_spawned_task_completes() {
     let _handler = UnobservedHandler::own();
     loom::model(|| {
-        let home = TestHome::new();
+        let home = TestHome::new(true);
         let task = spawn_on(&home, Start::Hot, async {
             Err(AggregateError::one(TaskError::new(Boom)))
         });
@@ -265,7 +220,7 @@ impl Future for Gate {
 #[test]
 fn wake_races_poll_no_lost_wakeup() {
     loom::model(|| {
-        let home = TestHome::new();
+        let home = TestHome::new(true);
         let open = Arc::new(loom::sync::atomic::AtomicBool::new(false));
         let waker: Arc<Mutex<Option<std::task::Waker>>> = Arc::new(Mutex::new(None));
         let task = spawn_on(
@@ -294,7 +249,7 @@ fn wake_races_poll_no_lost_wakeup() {
 #[test]
 fn token_cancel_races_the_first_poll() {
     loom::model(|| {
-        let home = TestHome::new();
+        let home = TestHome::new(true);
         let polled = Arc::new(AtomicUsize::new(0));
         let p = polled.clone();
         let task = spawn_on(&home, Start::Hot, async move {

@@ -29,6 +29,8 @@ mod value_task;
 mod yield_now;
 
 #[cfg(all(test, loom))]
+pub(crate) mod loom_home;
+#[cfg(all(test, loom))]
 mod loom_reports;
 #[cfg(all(test, loom))]
 mod loom_tests;
