@@ -17,6 +17,9 @@ const CONNECTIONS: usize = 1_000;
 /// File descriptors besides the connections' two each: the listener, the
 /// runtimes' epoll and eventfds, the test harness's own.
 const OTHER_FDS: usize = 64;
+/// Threads the process may gain while the connections are open: the
+/// supervisor's compensation on a noisy machine, never one per connection.
+const THREAD_ALLOWANCE: usize = 4;
 
 /// Raises this process's soft limit on open files to its hard limit, and
 /// returns the soft limit now in force.
@@ -135,11 +138,15 @@ fn a_thousand_concurrent_connections_echo_and_leave_nothing_behind() {
             }
             server.await.unwrap();
         });
-        // 2 sockets per connection and no thread per connection: the pool did not grow.
+        // 2 sockets per connection and no thread per connection. The pool
+        // may still add a thread or two on a loaded machine: the supervisor
+        // compensates a poll it sees asleep in the kernel (a contended lock,
+        // a page fault) with work queued. That is its job, not a thread per
+        // connection, so a small allowance is not a failure.
+        let grown = thread_count().saturating_sub(threads_before);
         assert!(
-            thread_count() <= threads_before,
-            "threads grew: {} > {threads_before}",
-            thread_count()
+            grown <= THREAD_ALLOWANCE,
+            "threads grew by {grown} (from {threads_before}) for {connections} connections"
         );
         assert_no_leaks(&rt, fds, "1000 connections");
     });
