@@ -149,12 +149,18 @@ impl Inner {
     /// waits until it returns. From the thread running callbacks (inside a
     /// callback) it never waits, which would deadlock. C#:
     /// `CancellationTokenRegistration.Dispose`.
+    #[inline]
     pub(crate) fn unregister_and_wait(&self, key: Key) {
         // NOTIFIED happens after the last callback returned: nothing to wait
         // for, nothing listed.
-        if self.state.load(Ordering::Acquire) == NOTIFIED {
-            return;
+        if self.state.load(Ordering::Acquire) != NOTIFIED {
+            self.unregister_and_wait_slow(key);
         }
+    }
+
+    /// `unregister_and_wait` before every callback has run.
+    #[inline(never)]
+    fn unregister_and_wait_slow(&self, key: Key) {
         let mut g = self.locked.lock();
         if let Some(callback) = g.list.remove(key) {
             drop(g);

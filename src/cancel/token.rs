@@ -105,10 +105,10 @@ impl CancellationToken {
             callback();
             return CancellationTokenRegistration::empty();
         }
-        let context = ExecutionContext::capture();
-        let f = if context.is_empty() {
+        let f = if ExecutionContext::capture_is_empty() {
             SmallFn::new(callback)
         } else {
+            let context = ExecutionContext::capture();
             SmallFn::new(move || context.run(callback))
         };
         self.list(inner, Callback::User(f))

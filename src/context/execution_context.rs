@@ -29,7 +29,7 @@ pub struct ExecutionContext {
 }
 
 thread_local! {
-    static CURRENT: RefCell<ExecutionContext> = RefCell::new(ExecutionContext::default());
+    static CURRENT: RefCell<ExecutionContext> = const { RefCell::new(ExecutionContext { map: None }) };
     static SUPPRESSED: Cell<u32> = const { Cell::new(0) };
 }
 
@@ -41,6 +41,13 @@ impl ExecutionContext {
             return ExecutionContext::default();
         }
         Self::current()
+    }
+
+    /// True if [`capture`](Self::capture) would return an empty context
+    /// (flow suppressed, or no `AsyncLocal` set), without cloning it.
+    #[inline]
+    pub(crate) fn capture_is_empty() -> bool {
+        SUPPRESSED.with(|s| s.get()) > 0 || CURRENT.with(|c| c.borrow().map.is_none())
     }
 
     /// The context of this thread, regardless of suppression.
