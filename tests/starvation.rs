@@ -102,6 +102,58 @@ fn an_unannotated_sleep_is_recovered_reported_and_the_threads_go_back() {
     });
 }
 
+/// A stall that begins while the pool is busy — every worker finishing
+/// polls, so the supervisor looks only every `supervisor_calm_interval` —
+/// is still noticed and compensated: the calm interval delays detection,
+/// it does not hide it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stall_that_begins_in_a_busy_calm_pool_is_still_recovered() {
+    collect_events();
+    let rt = runtime(PoolSettings {
+        workers: 2,
+        thread_idle_timeout: Duration::from_millis(200),
+        ..PoolSettings::default()
+    });
+    // Busy and calm: a stream of short tasks for a while.
+    let busy_until = Instant::now() + Duration::from_millis(150);
+    while Instant::now() < busy_until {
+        let batch: Vec<Task<u64>> = (0..64u64)
+            .map(|i| rt.run(move || i.wrapping_mul(i)))
+            .collect();
+        for t in batch {
+            t.wait().unwrap();
+        }
+    }
+    let woke = Arc::new(AtomicBool::new(false));
+    let sleepers: Vec<Task<()>> = (0..2)
+        .map(|_| {
+            let woke = woke.clone();
+            rt.run(move || {
+                std::thread::sleep(Duration::from_secs(3));
+                woke.store(true, SeqCst);
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(20));
+    let short = rt.run(|| 1);
+    assert!(short.wait_timeout(DEADLINE));
+    assert!(
+        !woke.load(SeqCst),
+        "the short task waited for the sleeps to end: no recovery"
+    );
+    assert!(
+        events_of(&rt)
+            .iter()
+            .any(|e| e.kind == StarvationKind::BlockedInPoll),
+        "no event: {:?}",
+        events_of(&rt)
+    );
+    for s in &sleepers {
+        assert!(s.wait_timeout(DEADLINE));
+    }
+}
+
 /// A poll that computes for a long time is not blocking: no thread is
 /// added for it, and it is not reported as blocked in the kernel.
 #[cfg(target_os = "linux")]

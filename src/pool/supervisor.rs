@@ -1,8 +1,10 @@
 //! The supervisor (.NET's gate thread): one thread per runtime that watches
 //! the workers while the pool is busy and sleeps while it is idle.
 //!
-//! Every tick (half the shorter of `stall_window` and `starvation_window`)
-//! it reads each worker's poll counter, and, when work is queued:
+//! Every tick (half the shorter of `stall_window` and `starvation_window`;
+//! `supervisor_calm_interval` while, at the last tick, every unparked worker
+//! had finished a poll since the tick before) it reads each worker's poll
+//! counter, and, when work is queued:
 //!
 //! - **A stalled poll**: a worker in the same poll for `stall_window` whose
 //!   thread sleeps in the kernel (`thread_state.rs`) blocks without having
@@ -112,6 +114,10 @@ pub(crate) fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
 fn run(shared: &Shared) {
     let s = &shared.settings;
     let tick = (s.stall_window.min(s.starvation_window) / 2).max(Duration::from_micros(100));
+    let calm_tick = s
+        .supervisor_calm_interval
+        .min(s.starvation_window / 2)
+        .max(tick);
     let mut watch = Watch::new(Instant::now());
     while !shared.is_shutdown() {
         if shared.idle.counts().unparked == 0 && shared.idle.supervisor_try_sleep() {
@@ -125,6 +131,7 @@ fn run(shared: &Shared) {
             continue;
         }
         let now = Instant::now();
+        let tick = if watch.calm { calm_tick } else { tick };
         let next = watch
             .delayed_due
             .map_or(tick, |due| due.saturating_duration_since(now).min(tick));
@@ -158,6 +165,10 @@ struct Watch {
     /// The current controller sample: its start and the polls then.
     sample_start: Instant,
     sample_total: u64,
+    /// At the last look, every unparked worker had made progress and no
+    /// thread waited for a delayed start: the next look can wait
+    /// `supervisor_calm_interval`.
+    calm: bool,
 }
 
 impl Watch {
@@ -169,6 +180,7 @@ impl Watch {
             delayed_due: None,
             sample_start: now,
             sample_total: 0,
+            calm: false,
         }
     }
 
@@ -179,15 +191,17 @@ impl Watch {
             w.asleep_since = None;
         }
         self.progress = now;
+        self.calm = false;
         self.sample_start = now;
         self.sample_total = shared.completed_items();
     }
 
     fn tick(&mut self, shared: &Shared, now: Instant) {
         let queued = shared.has_queued_work();
-        let total = self.watch_workers(shared, now, queued);
+        let (total, all_progressed) = self.watch_workers(shared, now, queued);
         self.starvation(shared, now, queued, total);
         self.delayed_start(shared, now);
+        self.calm = all_progressed && self.delayed_due.is_none();
         if shared.settings.hill_climbing {
             self.hill_climbing(shared, now, total);
         }
@@ -195,8 +209,8 @@ impl Watch {
 
     /// Per worker: progress clears a presumed block; a poll asleep in the
     /// kernel for `stall_window` with work queued becomes one. Returns the
-    /// pool's total polls.
-    fn watch_workers(&mut self, shared: &Shared, now: Instant, queued: bool) -> u64 {
+    /// pool's total polls, and whether every unparked worker made progress.
+    fn watch_workers(&mut self, shared: &Shared, now: Instant, queued: bool) -> (u64, bool) {
         let window = shared.settings.stall_window;
         let n = shared.slots.len();
         while self.slots.len() < n {
@@ -212,6 +226,7 @@ impl Watch {
         }
         let mut total = 0;
         let mut long_blocked = false;
+        let mut all_progressed = true;
         for (i, w) in self.slots.iter_mut().enumerate() {
             let r = shared.slots.get(i);
             let polls = r.polls();
@@ -229,6 +244,7 @@ impl Watch {
                 }
                 continue;
             }
+            all_progressed = false;
             let stuck = now.saturating_duration_since(w.since);
             if !queued || stuck < window / 2 {
                 continue;
@@ -277,7 +293,7 @@ impl Watch {
             // sure the goal's worth of workers run (a thread may start).
             shared.notify_parked();
         }
-        total
+        (total, all_progressed)
     }
 
     /// .NET's rule: work queued and nothing dequeued for the window raises
