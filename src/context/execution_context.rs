@@ -29,7 +29,7 @@ pub struct ExecutionContext {
 }
 
 thread_local! {
-    static CURRENT: RefCell<ExecutionContext> = const { RefCell::new(ExecutionContext { map: None }) };
+    static CURRENT: RefCell<ExecutionContext> = RefCell::new(ExecutionContext::default());
     static SUPPRESSED: Cell<u32> = const { Cell::new(0) };
 }
 
