@@ -203,7 +203,19 @@ fn thread_pool_statics_act_on_the_current_runtime() {
 #[test]
 fn long_running_work_gets_a_dedicated_thread_outside_the_pool() {
     use tasklane::TaskCreationOptions;
-    let rt = runtime(2);
+    // The supervisor's windows at an hour: on a loaded machine it may
+    // rightly add a thread for a poll it finds asleep in the kernel, and
+    // this test is about LongRunning alone never growing the pool.
+    let rt = Runtime::builder()
+        .pool_settings(PoolSettings {
+            workers: 2,
+            stall_window: Duration::from_secs(3600),
+            starvation_window: Duration::from_secs(3600),
+            thread_name: "thread-pool-test".to_owned(),
+            ..PoolSettings::default()
+        })
+        .build()
+        .expect("runtime");
     let h = rt.handle().clone();
     let _enter = h.enter();
     let release = Arc::new(TaskCompletionSource::<()>::new());
