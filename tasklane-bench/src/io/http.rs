@@ -66,9 +66,17 @@ pub fn rows(opts: &Opts, workers: usize) -> Vec<Row> {
         wrk(tk.addr, WARMUP_SECONDS);
     }
     let (mut a, mut b) = (Vec::new(), Vec::new());
-    for _ in 0..opts.iters.clamp(1, MAX_RUNS) {
-        a.push(wrk(tl.addr, WRK_SECONDS));
-        b.push(wrk(tk.addr, WRK_SECONDS));
+    for i in 1..=opts.iters.clamp(1, MAX_RUNS) {
+        for (server, addr, runs) in [("tasklane", tl.addr, &mut a), ("tokio", tk.addr, &mut b)] {
+            let run = wrk(addr, WRK_SECONDS);
+            // Each run on stderr, so a run's spread (and a profile taken
+            // beside it) can be read against the medians.
+            eprintln!(
+                "{name}: run {i} {server}: {:.0} requests/s, p99 {:.0} µs",
+                run.requests_per_sec, run.p99_us
+            );
+            runs.push(run);
+        }
     }
     tl.stop();
     tk.stop();
