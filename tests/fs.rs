@@ -139,7 +139,33 @@ mod blocked_for_long {
     /// the bytes, and the count goes back to zero.
     #[test]
     fn a_blocked_file_read_does_not_stall_the_work_queued_behind_it() {
-        with_deadline("blocked file read", || {
+        blocked_read_lets_queued_work_run("blocked-read", |rt, path| {
+            rt.run_async(async move { fs::read(&path).await })
+        });
+    }
+
+    /// The same through a `fs::File` handle: its open of the FIFO waits
+    /// for the writer, then its `read_to_end` blocks the only worker in
+    /// `read(2)`, on the pool, until the writer writes and closes.
+    #[test]
+    fn a_blocked_read_through_a_file_handle_does_not_stall_the_work_queued_behind_it() {
+        blocked_read_lets_queued_work_run("blocked-handle-read", |rt, path| {
+            rt.run_async(async move {
+                let mut file = fs::File::open(&path).await?;
+                let mut bytes = Vec::new();
+                file.read_to_end(&mut bytes).await?;
+                Ok(bytes)
+            })
+        });
+    }
+
+    /// Starts `read` of a fresh FIFO on a 1-worker pool, and checks the
+    /// behaviour above while the read blocks and after it completes.
+    fn blocked_read_lets_queued_work_run(
+        name: &'static str,
+        read: impl FnOnce(&Runtime, PathBuf) -> Task<std::io::Result<Vec<u8>>> + Send + 'static,
+    ) {
+        with_deadline(name, || {
             set_starvation_handler(Some(Arc::new(|e: &StarvationEvent| {
                 EVENTS.lock().unwrap().push(e.clone());
             })));
@@ -151,12 +177,19 @@ mod blocked_for_long {
             let h = rt.handle().clone();
             // After the runtime: dropped first, so a failing test unblocks
             // the worker before the runtime shuts down.
-            let fifo = Fifo::new("blocked-read");
-            let path = fifo.0.clone();
-            let read = rt.run_async(async move { fs::read(&path).await });
+            let fifo = Fifo::new(name);
+            let read = read(&rt, fifo.0.clone());
             let mut writer = fifo.writer_once_read();
-            // The only worker is inside the file read now, and stays there
-            // until the writer writes and closes.
+            // The only worker is inside the file read now, or about to be
+            // (a handle's open returns once the writer opened, then its
+            // read starts), and stays there until the writer writes and
+            // closes. The supervisor looks only while work waits: keep some
+            // queued until it counts the worker as blocked.
+            let mut waiting = Vec::new();
+            wait_until("the worker in the file read counts as blocked", || {
+                waiting.push(rt.run(|| ()));
+                h.blocked_thread_count() == 1
+            });
             let queued: Vec<Task<usize>> = (0..10).map(|i| rt.run(move || i * 2)).collect();
             for (i, t) in queued.iter().enumerate() {
                 assert!(
@@ -180,6 +213,9 @@ mod blocked_for_long {
             drop(writer);
             assert!(read.wait_timeout(DEADLINE), "the read never completed");
             assert_eq!(read.into_result().unwrap().unwrap(), b"from the writer");
+            for t in waiting {
+                assert!(t.wait_timeout(DEADLINE), "queued work never ran");
+            }
             wait_until("the file read no longer counts as blocked", || {
                 h.blocked_thread_count() == 0
             });

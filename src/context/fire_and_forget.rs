@@ -146,7 +146,7 @@ where
 
 impl<T: Send + 'static> Task<T> {
     /// Lets the task run on unobserved, as if it had been started by
-    /// [`fire_and_forget`]: the current `SynchronizationContext` is told an
+    /// [`fire_and_forget()`]: the current `SynchronizationContext` is told an
     /// operation started (and completed, when the task ends), and a failure
     /// goes to its unhandled-error handler, else to the runtime-wide one —
     /// instead of surfacing later as an unobserved fault. As there, a

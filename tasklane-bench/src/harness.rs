@@ -120,9 +120,11 @@ pub fn print(rows: &[Row], tsv: bool) {
         }
         return;
     }
+    // "cost", not "tasklane": a limit row's cost is the runtime its name
+    // ends with (see `Row::tasklane`).
     println!(
         "{:<40} {:>14} {:>14} {:>12} {:>8}",
-        "workload", "tasklane", "peer", "peer is", "ratio"
+        "workload", "cost", "peer cost", "peer is", "ratio"
     );
     for r in rows {
         println!(

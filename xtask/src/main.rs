@@ -2,8 +2,8 @@
 //! first failure. Needs only the Rust toolchain (rustfmt and clippy
 //! components).
 //!
-//! Steps: `fmt`, `clippy`, `test`, `loom`, `doc`. Run a subset with
-//! `cargo ci clippy test`.
+//! Steps: `fmt`, `clippy`, `clippy-features`, `test`, `loom`, `doc`. Run a
+//! subset with `cargo ci clippy test`.
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
@@ -29,6 +29,20 @@ const STEPS: &[Step] = &[
             "clippy",
             "--workspace",
             "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ],
+        env: &[],
+    },
+    Step {
+        name: "clippy-features",
+        what: "lints with the optional features (hyper, tokio-io), warnings as errors",
+        args: &[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
             "--",
             "-D",
             "warnings",
