@@ -12,6 +12,8 @@
 
 mod http;
 
+pub use http::serve as http_serve;
+
 use crate::harness::{Opts, Row, compare};
 use std::io::{Read, Write};
 use std::net::SocketAddr;

@@ -1,7 +1,9 @@
 //! Benchmarks tasklane against its peers in the same process run.
 //!
 //! `cargo run --release -p tasklane-bench -- <suite> [--tsv] [--workers 2,4]
-//! [--iters N] [--warmup N] [--filter NAME]`
+//! [--iters N] [--warmup N] [--filter NAME]`; or `-- http-serve
+//! <tasklane|tokio> <workers> <port>` for one HTTP bench server alone, to
+//! profile under a load generator of one's own.
 //!
 //! Every row is a ratio against a peer measured in the same run: tasklane
 //! cost ÷ peer cost, below 1.0 when tasklane is ahead. `--tsv` prints one
@@ -42,7 +44,7 @@ static ALLOCATOR: memory::CountingAlloc = memory::CountingAlloc;
 fn usage() -> ! {
     let names: Vec<&str> = SUITES.iter().map(|(n, _)| *n).collect();
     eprintln!(
-        "usage: tasklane-bench <suite|all> [--tsv] [--workers 2,4] [--iters N] [--warmup N] [--filter NAME] [--hill-climbing on|off]\nsuites: {}\n--tsv columns: name, cost, peer cost, ratio (cost ÷ peer cost). The cost is tasklane's, except in 'limit: <workload> (<n>w) <runtime> vs floor' rows: there it is that runtime's cost, and the peer is the floor.",
+        "usage: tasklane-bench <suite|all> [--tsv] [--workers 2,4] [--iters N] [--warmup N] [--filter NAME] [--hill-climbing on|off]\nsuites: {}\nor: tasklane-bench http-serve <tasklane|tokio> <workers> <port> (one HTTP bench server alone, until killed)\n--tsv columns: name, cost, peer cost, ratio (cost ÷ peer cost). The cost is tasklane's, except in 'limit: <workload> (<n>w) <runtime> vs floor' rows: there it is that runtime's cost, and the peer is the floor.",
         names.join(", ")
     );
     std::process::exit(2);
@@ -52,6 +54,12 @@ fn main() {
     let all: Vec<String> = std::env::args().skip(1).collect();
     if all.first().map(String::as_str) == Some(memory::CHILD_ARG) {
         memory::child_main(&all[1..]);
+    }
+    if all.first().map(String::as_str) == Some("http-serve")
+        && let Err(e) = io::http_serve(&all[1..])
+    {
+        eprintln!("tasklane-bench http-serve: {e}");
+        std::process::exit(2);
     }
     let mut args = all.into_iter();
     let Some(suite) = args.next() else { usage() };

@@ -100,6 +100,41 @@ pub fn rows(opts: &Opts, workers: usize) -> Vec<Row> {
     ]
 }
 
+/// `tasklane-bench http-serve <tasklane|tokio> <workers> <port>`: one of
+/// the two servers alone, on `127.0.0.1:<port>`, until the process is
+/// killed: for profiling one runtime (`perf stat -p`, `perf record`) under
+/// a load generator of one's own. Returns an error message on bad
+/// arguments.
+pub fn serve(args: &[String]) -> Result<(), String> {
+    let [runtime, workers, port] = args else {
+        return Err("expected: http-serve <tasklane|tokio> <workers> <port>".into());
+    };
+    let workers: usize = workers
+        .parse()
+        .map_err(|_| format!("workers: not a number: {workers:?}"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("port: not a number: {port:?}"))?;
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    // Held until the process is killed: dropping a server stops it.
+    let (bound, _server): (SocketAddr, Box<dyn std::any::Any>) = match runtime.as_str() {
+        "tasklane" => {
+            let s = TasklaneServer::start_on(workers, addr);
+            (s.addr, Box::new(s))
+        }
+        "tokio" => {
+            let s = TokioServer::start_on(workers, addr);
+            (s.addr, Box::new(s))
+        }
+        other => return Err(format!("runtime: {other:?} (tasklane or tokio)")),
+    };
+    eprintln!("{runtime} ({workers} workers) serving http://{bound}/ until killed");
+    // The server lives on its own runtime's threads; this thread only waits.
+    loop {
+        std::thread::park();
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -202,6 +237,10 @@ struct TasklaneServer {
 
 impl TasklaneServer {
     fn start(workers: usize) -> TasklaneServer {
+        Self::start_on(workers, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    fn start_on(workers: usize, addr: SocketAddr) -> TasklaneServer {
         use tasklane::Task;
         use tasklane::net::TcpListener;
         use tasklane::net::hyper_rt::Timer;
@@ -210,7 +249,7 @@ impl TasklaneServer {
             .build()
             .expect("tasklane runtime");
         let _enter = rt.handle().enter();
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let listener = TcpListener::bind(addr).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let stop = tasklane::CancellationTokenSource::new();
         let token = stop.token();
@@ -252,6 +291,10 @@ struct TokioServer {
 
 impl TokioServer {
     fn start(workers: usize) -> TokioServer {
+        Self::start_on(workers, SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    fn start_on(workers: usize, addr: SocketAddr) -> TokioServer {
         use hyper_util::rt::{TokioIo, TokioTimer};
         use tokio::net::TcpListener;
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -259,7 +302,7 @@ impl TokioServer {
             .enable_all()
             .build()
             .expect("tokio runtime");
-        let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let listener = rt.block_on(TcpListener::bind(addr)).expect("bind");
         let addr = listener.local_addr().expect("addr");
         let stop = tokio_util::sync::CancellationToken::new();
         let token = stop.clone();
