@@ -45,6 +45,22 @@ fn runtime(settings: PoolSettings) -> Runtime {
         .expect("runtime")
 }
 
+/// Two pool tasks that each sleep `length` (`std::thread::sleep`, not
+/// announced), then set the flag returned with them.
+fn unannotated_sleeps(rt: &Runtime, length: Duration) -> (Arc<AtomicBool>, Vec<Task<()>>) {
+    let woke = Arc::new(AtomicBool::new(false));
+    let sleepers = (0..2)
+        .map(|_| {
+            let woke = woke.clone();
+            rt.run(move || {
+                std::thread::sleep(length);
+                woke.store(true, SeqCst);
+            })
+        })
+        .collect();
+    (woke, sleepers)
+}
+
 /// Two unannotated sleeps hold both workers of a 2-worker pool; a short
 /// task queued behind them still runs long before they wake, the event
 /// names the sleeping tasks, and the extra threads retire afterwards.
@@ -58,16 +74,7 @@ fn an_unannotated_sleep_is_recovered_reported_and_the_threads_go_back() {
         ..PoolSettings::default()
     });
     let h = rt.handle().clone();
-    let woke = Arc::new(AtomicBool::new(false));
-    let sleepers: Vec<Task<()>> = (0..2)
-        .map(|_| {
-            let woke = woke.clone();
-            rt.run(move || {
-                std::thread::sleep(Duration::from_secs(4));
-                woke.store(true, SeqCst);
-            })
-        })
-        .collect();
+    let (woke, sleepers) = unannotated_sleeps(&rt, Duration::from_secs(4));
     let sleeper_ids: Vec<u64> = sleepers.iter().map(|t| t.id()).collect();
     let sleeper_line = sleepers[0].location().line();
     // Both workers are inside the sleeps before the short task is queued.
@@ -125,16 +132,7 @@ fn a_stall_that_begins_in_a_busy_calm_pool_is_still_recovered() {
             t.wait().unwrap();
         }
     }
-    let woke = Arc::new(AtomicBool::new(false));
-    let sleepers: Vec<Task<()>> = (0..2)
-        .map(|_| {
-            let woke = woke.clone();
-            rt.run(move || {
-                std::thread::sleep(Duration::from_secs(3));
-                woke.store(true, SeqCst);
-            })
-        })
-        .collect();
+    let (woke, sleepers) = unannotated_sleeps(&rt, Duration::from_secs(3));
     std::thread::sleep(Duration::from_millis(20));
     let short = rt.run(|| 1);
     assert!(short.wait_timeout(DEADLINE));

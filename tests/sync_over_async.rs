@@ -363,6 +363,22 @@ fn a_timed_wait_runs_the_chain_and_never_reports_a_deadlock() {
     ui.shutdown();
 }
 
+/// A task homed on `d` that awaits a promise nobody completes (the promise
+/// is returned so it stays pending), and `d`'s shutdown from the pool 50 ms
+/// later.
+fn stuck_ui_task_then_shutdown(d: &Dispatcher) -> (TaskCompletionSource<()>, Task<Option<()>>) {
+    let never = TaskCompletionSource::<()>::new();
+    let t = never.task();
+    let stuck = d.spawn(async move { t.await.ok() });
+    let d2 = d.clone();
+    Task::run(move || {
+        std::thread::sleep(Duration::from_millis(50));
+        d2.shutdown();
+    })
+    .forget();
+    (never, stuck)
+}
+
 /// A shutdown asked while the UI thread blocks in a wait drains the
 /// dispatcher from inside that wait: every task homed there is canceled,
 /// the awaited one included, so the wait returns its cancellation
@@ -374,16 +390,7 @@ fn shutting_down_under_a_wait_cancels_the_awaited_ui_task() {
     let ui = ui("shutdown-ui");
     let d = ui.clone();
     let waited = ui.invoke_async(move || {
-        let never = TaskCompletionSource::<()>::new();
-        let t = never.task();
-        let stuck = d.spawn(async move { t.await.ok() });
-        let d2 = d.clone();
-        // From the pool, a moment later.
-        Task::run(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            d2.shutdown();
-        })
-        .forget();
+        let (never, stuck) = stuck_ui_task_then_shutdown(&d);
         let r = stuck.wait();
         let status = stuck.status();
         drop(never);
@@ -413,15 +420,7 @@ fn a_ui_task_canceled_while_it_polls_ends_with_the_dispatchers_reason() {
     let ui = ui("shutdown-mid-poll");
     let d = ui.clone();
     let outer = ui.spawn(async move {
-        let never = TaskCompletionSource::<()>::new();
-        let t = never.task();
-        let stuck = d.spawn(async move { t.await.ok() });
-        let d2 = d.clone();
-        Task::run(move || {
-            std::thread::sleep(Duration::from_millis(50));
-            d2.shutdown();
-        })
-        .forget();
+        let (never, stuck) = stuck_ui_task_then_shutdown(&d);
         // Blocks this poll until the drain cancels `stuck`.
         let _ = stuck.wait();
         drop(never);
