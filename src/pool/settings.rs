@@ -82,13 +82,14 @@ pub struct PoolSettings {
     /// How long the supervisor waits between looks while the pool is calm:
     /// at its last look every unparked worker had finished a poll since the
     /// look before, and no thread waited for a delayed start. Otherwise it
-    /// looks every half `stall_window`. Default 10 ms: a busy pool that does
-    /// not block wakes its supervisor 100 times a second instead of 1,000
-    /// (on 2 cores under load, each wake takes a core from a worker; the
-    /// HTTP bench measured the difference, docs/notes/blocking.md). The
-    /// price is latency, never a false alarm: a stall that begins in a calm
-    /// stretch is first seen up to two intervals later, so it is
-    /// compensated within about `stall_window` + 2 × this.
+    /// looks every half `stall_window`. Default 50 ms: a busy pool that does
+    /// not block wakes its supervisor 20 times a second instead of 1,000
+    /// (on 2 cores under load, each wake takes a core from a worker or the
+    /// load generator: at 10 ms the HTTP bench's p99 was 2–3% above
+    /// tokio's, at 50 ms it matched; docs/notes/blocking.md). The price is
+    /// latency, never a false alarm: a stall that begins in a calm stretch
+    /// is first seen up to two intervals later, so it is compensated within
+    /// about `stall_window` + 2 × this. Capped at half `starvation_window`.
     pub supervisor_calm_interval: Duration,
     /// Lets the hill-climbing controller move the thread goal between the
     /// minimum and the maximum by measured throughput. Default: off (it
@@ -168,7 +169,7 @@ impl Default for PoolSettings {
             blocking_max_delay: Duration::from_millis(250),
             stall_window: Duration::from_millis(2),
             starvation_window: Duration::from_millis(100),
-            supervisor_calm_interval: Duration::from_millis(10),
+            supervisor_calm_interval: Duration::from_millis(50),
             hill_climbing: false,
             hill_climbing_settings: HillClimbingSettings::default(),
             global_queue_interval: 61,
