@@ -193,3 +193,87 @@ fn futures_io_traits_are_implemented() {
     assert_read::<tasklane::net::OwnedReadHalf>();
     assert_write::<tasklane::net::OwnedWriteHalf>();
 }
+
+/// Writes all of `parts` with `poll_write_vectored` (advancing past partial
+/// writes) and returns how many calls it took.
+async fn write_all_vectored(stream: &mut TcpStream, parts: &[&[u8]]) -> usize {
+    use std::io::IoSlice;
+    let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
+    let mut bufs = &mut slices[..];
+    let mut calls = 0;
+    while bufs.iter().any(|b| !b.is_empty()) {
+        let n = std::future::poll_fn(|cx| {
+            tasklane::io::AsyncWrite::poll_write_vectored(
+                std::pin::Pin::new(&mut *stream),
+                cx,
+                bufs,
+            )
+        })
+        .await
+        .unwrap();
+        assert!(n > 0, "a vectored write of non-empty buffers wrote nothing");
+        calls += 1;
+        IoSlice::advance_slices(&mut bufs, n);
+    }
+    calls
+}
+
+#[test]
+fn vectored_writes_arrive_in_order_whichever_syscall_sends_them() {
+    leak_checked("vectored", || async move {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let big_a = vec![b'a'; 3000];
+        let big_b = vec![b'b'; 70_000];
+        // Small buffers gathered into one `send`, one non-empty buffer among
+        // empty ones, buffers over the gather limit (`writev`), and a write
+        // larger than the socket buffer (partial writes, advanced here).
+        let cases: Vec<Vec<&[u8]>> = vec![
+            vec![
+                b"HTTP/1.1 200 OK\r\n",
+                b"",
+                b"content-length: 13\r\n\r\n",
+                b"Hello, World!",
+            ],
+            vec![b"", b"only one", b""],
+            vec![b"head:", &big_a, b":tail"],
+            vec![b"x", &big_b],
+        ];
+        let expected: Vec<u8> = cases
+            .iter()
+            .flatten()
+            .flat_map(|p| p.iter().copied())
+            .collect();
+        let total = expected.len();
+        let reader = Task::run_async(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut got = vec![0u8; total];
+            conn.read_exact(&mut got).await.unwrap();
+            let mut rest = [0u8; 1];
+            assert_eq!(
+                conn.read(&mut rest).await.unwrap(),
+                0,
+                "bytes beyond the writes"
+            );
+            got
+        });
+        let mut client = TcpStream::connect(addr).await.unwrap();
+        let empty = std::future::poll_fn(|cx| {
+            tasklane::io::AsyncWrite::poll_write_vectored(
+                std::pin::Pin::new(&mut client),
+                cx,
+                &[std::io::IoSlice::new(b""); 3],
+            )
+        })
+        .await
+        .unwrap();
+        assert_eq!(empty, 0, "empty buffers write nothing");
+        for parts in &cases {
+            write_all_vectored(&mut client, parts).await;
+        }
+        client.shutdown(Shutdown::Write).unwrap();
+        let got = reader.await.unwrap();
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "the bytes arrived out of order or changed");
+    });
+}

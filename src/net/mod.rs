@@ -13,6 +13,7 @@
 mod addr;
 #[cfg(feature = "hyper")]
 pub mod hyper_rt;
+mod settings;
 pub(crate) mod tcp;
 #[cfg(feature = "tokio-io")]
 mod tokio_io;

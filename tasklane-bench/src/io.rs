@@ -6,9 +6,10 @@
 //! round trip or request (all connections together): ratio below 1.0 means
 //! tasklane moves more per second.
 //!
-//! Each iteration runs the whole program (640,000 round trips, or a 5 s
-//! wrk run), so this suite runs at most `MAX_ITERS` timed iterations and
-//! one warm-up (`--iters`/`--warmup` lower them).
+//! Each iteration runs the whole program (640,000 round trips, or five
+//! alternating pairs of 1 s wrk runs), so this suite runs at most
+//! `MAX_ITERS` timed iterations and one warm-up (`--iters`/`--warmup`
+//! lower them).
 
 mod http;
 

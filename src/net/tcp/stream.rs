@@ -5,6 +5,8 @@ use super::split::{OwnedReadHalf, OwnedWriteHalf};
 use crate::io::op::Op;
 use crate::io::poll_evented::PollEvented;
 use crate::io::reactor::{Interest, Slot};
+use crate::net::settings::GATHER_WRITE_MAX;
+use std::cell::RefCell;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::pin::Pin;
@@ -199,7 +201,7 @@ impl TcpStream {
         let len = bufs.iter().map(|b| b.len()).sum();
         self.io
             .poll_transfer(cx, Interest::Write, &mut Slot::Writer, len, |s| {
-                retry_eintr(|| (&*s).write_vectored(bufs))
+                write_vectored_to(s, bufs, len)
             })
     }
 
@@ -236,6 +238,37 @@ pub(super) fn read_from(s: &mio::net::TcpStream, buf: &mut [u8]) -> io::Result<u
 /// `write`, with EINTR retried.
 pub(super) fn write_to(s: &mio::net::TcpStream, buf: &[u8]) -> io::Result<usize> {
     retry_eintr(|| (&*s).write(buf))
+}
+
+thread_local! {
+    /// Where small vectored writes are gathered: one per thread, reused, so
+    /// a gather neither allocates nor zero-fills.
+    static GATHERED: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `writev` of `bufs` (`len` bytes in all), or one `send` where that is
+/// cheaper: a single non-empty buffer is sent as it is, and up to
+/// [`GATHER_WRITE_MAX`] bytes in several buffers are gathered into one
+/// buffer first (this thread's, reused). The result means the same in
+/// every case: how many bytes from the front of the buffers, taken in
+/// order, were written.
+pub(super) fn write_vectored_to(
+    s: &mio::net::TcpStream,
+    bufs: &[IoSlice<'_>],
+    len: usize,
+) -> io::Result<usize> {
+    let mut non_empty = bufs.iter().filter(|b| !b.is_empty());
+    match (non_empty.next(), non_empty.next()) {
+        (Some(only), None) => write_to(s, only),
+        (Some(_), Some(_)) if len <= GATHER_WRITE_MAX => GATHERED.with_borrow_mut(|gathered| {
+            gathered.clear();
+            for b in bufs {
+                gathered.extend_from_slice(b);
+            }
+            write_to(s, gathered)
+        }),
+        _ => retry_eintr(|| (&*s).write_vectored(bufs)),
+    }
 }
 
 fn retry_eintr<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
