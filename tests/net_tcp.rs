@@ -223,11 +223,13 @@ fn vectored_writes_arrive_in_order_whichever_syscall_sends_them() {
     leak_checked("vectored", || async move {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let big_a = vec![b'a'; 3000];
-        let big_b = vec![b'b'; 70_000];
+        let near_limit = vec![b'a'; 4000];
+        let over_limit = vec![b'o'; 5000];
+        let huge = vec![b'b'; 70_000];
         // Small buffers gathered into one `send`, one non-empty buffer among
-        // empty ones, buffers over the gather limit (`writev`), and a write
-        // larger than the socket buffer (partial writes, advanced here).
+        // empty ones, a gather just under the limit (4 KiB), buffers over it
+        // (`writev`), and a write larger than the socket buffer (partial
+        // writes, advanced here).
         let cases: Vec<Vec<&[u8]>> = vec![
             vec![
                 b"HTTP/1.1 200 OK\r\n",
@@ -236,8 +238,9 @@ fn vectored_writes_arrive_in_order_whichever_syscall_sends_them() {
                 b"Hello, World!",
             ],
             vec![b"", b"only one", b""],
-            vec![b"head:", &big_a, b":tail"],
-            vec![b"x", &big_b],
+            vec![b"head:", &near_limit, b":tail"],
+            vec![b"head:", &over_limit, b":tail"],
+            vec![b"x", &huge],
         ];
         let expected: Vec<u8> = cases
             .iter()

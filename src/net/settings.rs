@@ -1,17 +1,19 @@
 //! The socket layer's tunables, each with its unit, default and why.
 
 /// Largest vectored write, in bytes (all its buffers together), that is
-/// copied into one buffer (the thread's, reused) and sent with a single `send(2)` instead of
-/// `writev(2)`. Default 1 KiB.
+/// copied into one buffer (the thread's, reused) and sent with a single
+/// `send(2)` instead of `writev(2)`. Default 4 KiB.
 ///
 /// hyper writes every response as a vectored write (head, then body), as do
-/// framed codecs. On this project's Linux machine (kernel 6.18, loopback) a
-/// `writev` of two small buffers cost 0.3–0.5 µs more than one `send` of the
-/// same bytes: importing the `iovec` array is the price (`sendmsg` with the
-/// same two buffers cost as much as `writev`), while copying 1 KiB costs
-/// tens of nanoseconds. Above a few KiB the copy eats the saving, so larger
-/// writes keep `writev`. A vectored write with a single non-empty buffer is
-/// sent with `send` at any size (nothing to copy). Tokio always calls
-/// `writev`; .NET's `Socket.Send(IList<ArraySegment<byte>>)` calls
+/// framed codecs. Measured with `tasklane-bench/scripts/writev_vs_send.c`
+/// (loopback, the writing thread's CPU time per call, kernel 6.18): for a
+/// 76-byte head and a 13-byte body, `writev` of the two cost 0.14–0.41 µs
+/// more than copying them and making one `send` (4 runs, 4.1–5.1 µs a
+/// call); `writev` of one buffer and `sendmsg` of two cost as much as
+/// `writev` of two, so the price is the `iovec` path, not the copy. The
+/// saving, copy included, was 0.3–0.5 µs at 0.5–4 KB of body, 0.15–0.3 µs
+/// at 8 KB, and gone at 16 KB. A vectored write with a single non-empty
+/// buffer is sent with `send` at any size (nothing to copy). Tokio always
+/// calls `writev`; .NET's `Socket.Send(IList<ArraySegment<byte>>)` calls
 /// `sendmsg`.
-pub(crate) const GATHER_WRITE_MAX: usize = 1024;
+pub(crate) const GATHER_WRITE_MAX: usize = 4096;

@@ -260,15 +260,25 @@ pub(super) fn write_vectored_to(
     let mut non_empty = bufs.iter().filter(|b| !b.is_empty());
     match (non_empty.next(), non_empty.next()) {
         (Some(only), None) => write_to(s, only),
-        (Some(_), Some(_)) if len <= GATHER_WRITE_MAX => GATHERED.with_borrow_mut(|gathered| {
-            gathered.clear();
-            for b in bufs {
-                gathered.extend_from_slice(b);
-            }
-            write_to(s, gathered)
-        }),
-        _ => retry_eintr(|| (&*s).write_vectored(bufs)),
+        (Some(_), Some(_)) if len <= GATHER_WRITE_MAX => GATHERED
+            .try_with(|gathered| {
+                let mut gathered = gathered.borrow_mut();
+                gathered.clear();
+                for b in bufs {
+                    gathered.extend_from_slice(b);
+                }
+                write_to(s, &gathered)
+            })
+            // The thread is tearing down its thread-locals (a write from
+            // another one's destructor): `writev` needs no buffer.
+            .unwrap_or_else(|_| writev_to(s, bufs)),
+        _ => writev_to(s, bufs),
     }
+}
+
+/// `writev`, with EINTR retried.
+fn writev_to(s: &mio::net::TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+    retry_eintr(|| (&*s).write_vectored(bufs))
 }
 
 fn retry_eintr<T>(mut f: impl FnMut() -> io::Result<T>) -> io::Result<T> {
