@@ -194,28 +194,25 @@ fn futures_io_traits_are_implemented() {
     assert_write::<tasklane::net::OwnedWriteHalf>();
 }
 
-/// Writes all of `parts` with `poll_write_vectored` (advancing past partial
-/// writes) and returns how many calls it took.
-async fn write_all_vectored(stream: &mut TcpStream, parts: &[&[u8]]) -> usize {
+/// One `poll_write_vectored` of `bufs`, awaited.
+async fn write_vectored(stream: &mut TcpStream, bufs: &[std::io::IoSlice<'_>]) -> usize {
+    std::future::poll_fn(|cx| {
+        tasklane::io::AsyncWrite::poll_write_vectored(std::pin::Pin::new(&mut *stream), cx, bufs)
+    })
+    .await
+    .unwrap()
+}
+
+/// Writes all of `parts` with vectored writes, advancing past partial ones.
+async fn write_all_vectored(stream: &mut TcpStream, parts: &[&[u8]]) {
     use std::io::IoSlice;
     let mut slices: Vec<IoSlice<'_>> = parts.iter().map(|p| IoSlice::new(p)).collect();
     let mut bufs = &mut slices[..];
-    let mut calls = 0;
     while bufs.iter().any(|b| !b.is_empty()) {
-        let n = std::future::poll_fn(|cx| {
-            tasklane::io::AsyncWrite::poll_write_vectored(
-                std::pin::Pin::new(&mut *stream),
-                cx,
-                bufs,
-            )
-        })
-        .await
-        .unwrap();
+        let n = write_vectored(stream, bufs).await;
         assert!(n > 0, "a vectored write of non-empty buffers wrote nothing");
-        calls += 1;
         IoSlice::advance_slices(&mut bufs, n);
     }
-    calls
 }
 
 #[test]
@@ -261,15 +258,7 @@ fn vectored_writes_arrive_in_order_whichever_syscall_sends_them() {
             got
         });
         let mut client = TcpStream::connect(addr).await.unwrap();
-        let empty = std::future::poll_fn(|cx| {
-            tasklane::io::AsyncWrite::poll_write_vectored(
-                std::pin::Pin::new(&mut client),
-                cx,
-                &[std::io::IoSlice::new(b""); 3],
-            )
-        })
-        .await
-        .unwrap();
+        let empty = write_vectored(&mut client, &[std::io::IoSlice::new(b""); 3]).await;
         assert_eq!(empty, 0, "empty buffers write nothing");
         for parts in &cases {
             write_all_vectored(&mut client, parts).await;

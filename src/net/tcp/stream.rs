@@ -252,7 +252,7 @@ thread_local! {
 /// buffer first (this thread's, reused). The result means the same in
 /// every case: how many bytes from the front of the buffers, taken in
 /// order, were written.
-pub(super) fn write_vectored_to(
+fn write_vectored_to(
     s: &mio::net::TcpStream,
     bufs: &[IoSlice<'_>],
     len: usize,
