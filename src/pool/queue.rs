@@ -114,6 +114,13 @@ impl Local {
         real == self.inner.tail.load(Relaxed)
     }
 
+    /// Tasks the owner could pop now (thieves may take some meanwhile).
+    pub(crate) fn len(&self) -> usize {
+        let (_, real) = unpack(self.inner.head.load(Acquire));
+        // Only the owner writes `tail`.
+        self.inner.tail.load(Relaxed).wrapping_sub(real) as usize
+    }
+
     /// Slots free now; thieves only ever free more, so this many pushes
     /// cannot overflow.
     pub(crate) fn remaining_slots(&self) -> usize {

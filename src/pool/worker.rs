@@ -133,6 +133,11 @@ pub(super) struct WorkerContext {
     pub(super) core: RefCell<Option<Core>>,
     /// Nested blocking calls in progress on this worker (`blocking.rs`).
     pub(super) blocking_depth: Cell<u32>,
+    /// Set while this worker handles I/O events (asleep in the driver, or
+    /// polling it between tasks): the tasks the events wake are queued here
+    /// without waking anyone, and [`notify_after_events`] decides once, when
+    /// the turn is over, whether another worker is needed.
+    pub(super) in_event_turn: Cell<bool>,
 }
 
 thread_local! {
@@ -203,8 +208,11 @@ pub(crate) fn schedule_on_current_worker(
         } else {
             core.local.push_back(task, &shared.inject);
         }
-        // Work another worker could steal: wake one if nobody searches.
-        shared.notify_parked();
+        // Work another worker could steal: wake one if nobody searches
+        // (during an event turn, once at its end: `notify_after_events`).
+        if !w.in_event_turn.get() {
+            shared.notify_parked();
+        }
         Ok(())
     })
 }
@@ -220,6 +228,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
         index,
         core: RefCell::new(Some(core)),
         blocking_depth: Cell::new(0),
+        in_event_turn: Cell::new(false),
     };
     WORKER.with(|w| w.set(&ctx));
     let enter = crate::runtime::Handle::from_shared(shared.clone()).enter();
@@ -260,7 +269,10 @@ fn worker_loop(ctx: &WorkerContext) -> bool {
             ran = ran.wrapping_add(1);
             if ran % shared.settings.event_interval == 0 {
                 if let Some(d) = shared.driver() {
+                    ctx.in_event_turn.set(true);
                     d.try_poll();
+                    ctx.in_event_turn.set(false);
+                    notify_after_events(ctx);
                 }
             }
             continue;
@@ -464,8 +476,25 @@ fn park(ctx: &WorkerContext) -> Woken {
     let was_searching = core_mut(ctx, |core| std::mem::replace(&mut core.is_searching, false));
     let remote = shared.slots.get(ctx.index);
     remote.set_parked(true);
+    ctx.in_event_turn.set(true);
     let woken = shared.park_worker(ctx.index, was_searching, || has_local_work(ctx));
+    ctx.in_event_turn.set(false);
     woke(ctx, woken)
+}
+
+/// After an event turn (a driver sleep or a poll between tasks): if the
+/// events left this worker more tasks than the one it runs next, and it is
+/// not searching (a searcher that finds work wakes the next one itself),
+/// wake a worker to steal the rest. Once per turn, after the worker left
+/// the sleepers, where a wake per event would cost a fence each and could
+/// pick this very worker (Tokio's `should_notify_others`).
+pub(super) fn notify_after_events(ctx: &WorkerContext) {
+    let more = core_mut(ctx, |core| {
+        !core.is_searching && usize::from(core.lifo.is_some()) + core.local.len() > 1
+    });
+    if more {
+        ctx.shared.notify_parked();
+    }
 }
 
 /// Sleeping in the I/O driver may queue woken tasks on this worker.
@@ -485,6 +514,7 @@ fn woke(ctx: &WorkerContext, woken: Woken) -> Woken {
         core.window.start = Instant::now();
         core.window.ticks = 0;
     });
+    notify_after_events(ctx);
     woken
 }
 
@@ -503,7 +533,9 @@ fn stand_down(ctx: &WorkerContext) -> Woken {
         remote.set_parked(false);
         return Woken::Notified;
     }
+    ctx.in_event_turn.set(true);
     let woken = shared.sleep_parked(ctx.index, || has_local_work(ctx));
+    ctx.in_event_turn.set(false);
     woke(ctx, woken)
 }
 
