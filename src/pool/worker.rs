@@ -485,9 +485,10 @@ fn park(ctx: &WorkerContext) -> Woken {
 /// After an event turn (a driver sleep or a poll between tasks): if the
 /// events left this worker more tasks than the one it runs next, and it is
 /// not searching (a searcher that finds work wakes the next one itself),
-/// wake a worker to steal the rest. Once per turn, after the worker left
-/// the sleepers, where a wake per event would cost a fence each and could
-/// pick this very worker (Tokio's `should_notify_others`).
+/// wake a worker to steal the rest (Tokio's `should_notify_others`). Once
+/// per turn, and for a worker that slept, after it left the sleepers: a
+/// notify per woken task cost a fence each, and one made while the worker
+/// was still listed among the sleepers could pick the worker itself.
 pub(super) fn notify_after_events(ctx: &WorkerContext) {
     let more = core_mut(ctx, |core| {
         !core.is_searching && usize::from(core.lifo.is_some()) + core.local.len() > 1
