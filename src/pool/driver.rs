@@ -23,7 +23,18 @@ pub(crate) trait ParkDriver: Send + Sync + 'static {
     /// `awake` once the sleep is over and before waking the tasks the events
     /// were for, so those wakes see a worker that is awake (and do not write
     /// the eventfd to wake it).
-    fn try_park(&self, timeout: Option<std::time::Duration>, awake: &mut dyn FnMut()) -> bool;
+    ///
+    /// Once it holds the driver it asks `still_parked`, and if the answer is
+    /// no (an unpark came since the parker announced the driver sleep) it
+    /// only polls, without sleeping: that unpark's wake may have been taken
+    /// by another thread's [`try_poll`](Self::try_poll) before this one
+    /// took the driver.
+    fn try_park(
+        &self,
+        timeout: Option<std::time::Duration>,
+        still_parked: &dyn Fn() -> bool,
+        awake: &mut dyn FnMut(),
+    ) -> bool;
 
     /// Takes the driver if free and handles what is ready, without sleeping.
     fn try_poll(&self);
@@ -59,11 +70,18 @@ mod loom_tests {
     }
 
     impl ParkDriver for FakeDriver {
-        fn try_park(&self, _timeout: Option<std::time::Duration>, awake: &mut dyn FnMut()) -> bool {
+        fn try_park(
+            &self,
+            _timeout: Option<std::time::Duration>,
+            still_parked: &dyn Fn() -> bool,
+            awake: &mut dyn FnMut(),
+        ) -> bool {
             if self.held.swap(true, SeqCst) {
                 return false;
             }
-            self.eventfd.wait();
+            if still_parked() {
+                self.eventfd.wait();
+            }
             self.held.store(false, SeqCst);
             awake();
             true

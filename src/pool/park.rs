@@ -69,7 +69,8 @@ impl Parker {
         }
         // Woken by events or by an unpark: awake either way (an unpark
         // from here on leaves a token instead of waking the driver).
-        if driver.try_park(timeout, &mut || {
+        let still_parked = || self.state.load(SeqCst) == PARKED_DRIVER;
+        if driver.try_park(timeout, &still_parked, &mut || {
             self.state.swap(EMPTY, SeqCst);
         }) {
             return;

@@ -46,9 +46,23 @@ impl Reactor {
     /// publish them, release the driver (so another worker can take it),
     /// call `awake`, then wake the waiters. False if another thread holds
     /// the driver.
-    fn turn(&self, timeout: Option<Duration>, awake: &mut dyn FnMut()) -> bool {
+    fn turn(
+        &self,
+        timeout: Option<Duration>,
+        still_parked: &dyn Fn() -> bool,
+        awake: &mut dyn FnMut(),
+    ) -> bool {
         let Ok(mut guard) = self.driver.try_lock() else {
             return false;
+        };
+        // An unpark that came before we took the driver may have had its
+        // eventfd wake taken by another thread's `try_poll`: then only poll
+        // (the parker's state says so; an unpark after this check finds
+        // its wake here, since nobody else polls while we hold the driver).
+        let timeout = if still_parked() {
+            timeout
+        } else {
+            Some(Duration::ZERO)
         };
         let st = &mut *guard;
         match st.poll.poll(&mut st.events, timeout) {
@@ -80,15 +94,20 @@ impl Reactor {
 }
 
 impl ParkDriver for Reactor {
-    fn try_park(&self, timeout: Option<Duration>, awake: &mut dyn FnMut()) -> bool {
+    fn try_park(
+        &self,
+        timeout: Option<Duration>,
+        still_parked: &dyn Fn() -> bool,
+        awake: &mut dyn FnMut(),
+    ) -> bool {
         if self.stopped.load(Ordering::Acquire) {
             return false;
         }
-        self.turn(timeout, awake)
+        self.turn(timeout, still_parked, awake)
     }
 
     fn try_poll(&self) {
-        self.turn(Some(Duration::ZERO), &mut || {});
+        self.turn(Some(Duration::ZERO), &|| false, &mut || {});
     }
 
     fn wake(&self) {
