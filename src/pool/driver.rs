@@ -96,6 +96,77 @@ mod loom_tests {
         }
     }
 
+    /// A driver whose eventfd wake one poll can consume, as `epoll_wait`
+    /// consumes an edge: a flag says a wake is pending, a `Notify` wakes
+    /// the sleeper, which sleeps again if the flag was taken meanwhile.
+    struct ConsumingDriver {
+        held: AtomicBool,
+        pending: AtomicBool,
+        eventfd: loom::sync::Notify,
+    }
+
+    impl ParkDriver for ConsumingDriver {
+        fn try_park(
+            &self,
+            _timeout: Option<std::time::Duration>,
+            still_parked: &dyn Fn() -> bool,
+            awake: &mut dyn FnMut(),
+        ) -> bool {
+            if self.held.swap(true, SeqCst) {
+                return false;
+            }
+            // "epoll_wait": without a timeout until a wake is pending, or
+            // with a zero timeout if the parker was unparked meanwhile.
+            if still_parked() {
+                while !self.pending.swap(false, SeqCst) {
+                    self.eventfd.wait();
+                }
+            } else {
+                self.pending.swap(false, SeqCst);
+            }
+            self.held.store(false, SeqCst);
+            awake();
+            true
+        }
+        fn try_poll(&self) {
+            if !self.held.swap(true, SeqCst) {
+                self.pending.swap(false, SeqCst);
+                self.held.store(false, SeqCst);
+            }
+        }
+        fn wake(&self) {
+            // A read-modify-write, as the eventfd's counter is.
+            self.pending.swap(true, SeqCst);
+            self.eventfd.notify();
+        }
+        fn shutdown(&self) {}
+        fn as_any_arc(self: std::sync::Arc<Self>) -> std::sync::Arc<dyn Any + Send + Sync> {
+            self
+        }
+    }
+
+    #[test]
+    fn a_poll_that_takes_the_wake_does_not_strand_the_parker() {
+        loom::model(|| {
+            // A busy worker's poll may consume the unpark's wake before the
+            // parker takes the driver; without the `still_parked` check the
+            // parker would then sleep in it forever (loom: deadlock).
+            let d = std::sync::Arc::new(ConsumingDriver {
+                held: AtomicBool::new(false),
+                pending: AtomicBool::new(false),
+                eventfd: loom::sync::Notify::new(),
+            });
+            let parker = Arc::new(Parker::new());
+            parker.set_driver(d.clone());
+            let p = parker.clone();
+            let waker = loom::thread::spawn(move || p.unpark());
+            let poller = loom::thread::spawn(move || d.try_poll());
+            parker.park_timeout(None);
+            waker.join().unwrap();
+            poller.join().unwrap();
+        });
+    }
+
     fn driver(held: bool) -> std::sync::Arc<FakeDriver> {
         std::sync::Arc::new(FakeDriver {
             held: AtomicBool::new(held),
