@@ -219,6 +219,7 @@ fn the_default_methods_match_dotnets_base_class() {
     assert!(m.as_dispatcher().is_none());
     let e = tasklane::diag::UnhandledError {
         error: tasklane::TaskError::canceled(),
+        origin: tasklane::diag::ErrorOrigin::FireAndForget,
         location: std::panic::Location::caller(),
         task_id: None,
         context: None,

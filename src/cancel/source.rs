@@ -3,7 +3,7 @@
 use super::registration::CancellationTokenRegistration;
 use super::state::Inner;
 use super::token::CancellationToken;
-use crate::diag::UnhandledError;
+use crate::diag::{ErrorOrigin, UnhandledError};
 use crate::loom::sync::Mutex;
 use crate::pool::Shared;
 use crate::task::cell::Outcome;
@@ -226,6 +226,7 @@ fn report(result: Result<(), AggregateError>, at: &'static Location<'static>) {
     if let Err(errors) = result {
         crate::diag::unhandled::report(&UnhandledError {
             error: TaskError::new(errors),
+            origin: ErrorOrigin::CancellationCallback,
             location: at,
             task_id: crate::task::current_id(),
             context: None,

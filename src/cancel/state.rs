@@ -5,10 +5,12 @@
 use super::callbacks::{Callback, CallbackList, Key};
 use super::spin_lock::SpinLock;
 use crate::context::ExecutionContext;
+use crate::diag::ErrorOrigin;
+use crate::diag::guard::{self, Site};
 use crate::loom::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use crate::loom::sync::{Condvar, Mutex};
 use crate::task::{AggregateError, TaskError};
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 
 /// Nobody asked for cancellation yet. Registrations are listed.
 const NOT_CANCELED: u8 = 0;
@@ -329,8 +331,15 @@ fn run(callback: Callback) -> Result<(), TaskError> {
 
 /// Drops a callback that will never run. Its destructor is user code: a
 /// panic there must not unwind through the runtime.
+/// (A callback keeps no registration site, to stay small: the report names
+/// the runtime's call that dropped it.)
+#[track_caller]
 fn drop_callback(callback: Option<Callback>) {
     if let Some(callback) = callback {
-        let _ = catch_unwind(AssertUnwindSafe(move || drop(callback)));
+        let at = Location::caller();
+        guard::contain(
+            || Site::at(ErrorOrigin::CancellationCallback, at),
+            move || drop(callback),
+        );
     }
 }

@@ -13,7 +13,7 @@
 
 use super::home::home_for;
 use super::sync_context::SynchronizationContext;
-use crate::diag::UnhandledError;
+use crate::diag::{ErrorOrigin, UnhandledError};
 use crate::task::ErasedTask;
 use crate::task::continuation::{Continuation, Registered};
 use crate::task::header::TaskKind;
@@ -237,6 +237,7 @@ fn finished(task: ErasedTask, ctx: Option<Arc<dyn SynchronizationContext>>) {
                 ctx.as_ref(),
                 UnhandledError {
                     error,
+                    origin: ErrorOrigin::FireAndForget,
                     location: header.location,
                     task_id: Some(header.id()),
                     context: ctx.as_ref().map(|c| c.name()),
@@ -257,11 +258,22 @@ pub(crate) fn route(ctx: Option<&Arc<dyn SynchronizationContext>>, error: Unhand
         None => Some(error),
         Some(c) => {
             let copy = error.clone();
-            // The context's handler is user code; a panic in it declines.
+            // The context's handler is user code; a panic in it declines,
+            // and is reported too.
             match catch_unwind(AssertUnwindSafe(|| c.unhandled_error(error))) {
                 Ok(Ok(())) => None,
                 Ok(Err(back)) => Some(back),
-                Err(_) => Some(copy),
+                Err(panic) => {
+                    crate::diag::guard::report(
+                        crate::diag::guard::Site {
+                            origin: ErrorOrigin::Handler,
+                            location: copy.location,
+                            task_id: copy.task_id,
+                        },
+                        TaskError::from_panic(panic),
+                    );
+                    Some(copy)
+                }
             }
         }
     };

@@ -2,14 +2,15 @@
 //! reported, and where the thread pool reports starvation.
 
 pub mod counters;
+pub(crate) mod guard;
 pub mod starvation;
 pub mod unhandled;
 pub mod unobserved;
 
-pub use counters::ThreadCounters;
+pub use counters::{ThreadCounters, live_runtimes};
 pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};
 pub use unhandled::{
-    UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy, set_unhandled_error_handler,
-    set_unhandled_error_policy, unhandled_error_policy,
+    ErrorOrigin, UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy,
+    set_unhandled_error_handler, set_unhandled_error_policy, unhandled_error_policy,
 };
 pub use unobserved::{UnobservedFault, UnobservedFaultHandler, set_unobserved_fault_handler};

@@ -115,8 +115,15 @@ fn default_handler(event: &StarvationEvent) {
 pub(crate) fn report(event: &StarvationEvent) {
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // User code: a panic in it must not take the supervisor down.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match handler {
-        Some(h) => h(event),
-        None => default_handler(event),
-    }));
+    super::guard::contain(
+        || super::guard::Site {
+            origin: super::ErrorOrigin::Handler,
+            location: event.location.unwrap_or(std::panic::Location::caller()),
+            task_id: event.task_id,
+        },
+        || match handler {
+            Some(h) => h(event),
+            None => default_handler(event),
+        },
+    );
 }

@@ -1,6 +1,9 @@
 //! Unhandled errors: the failure of fire-and-forget work (`fire_and_forget`,
 //! `Task::forget`, a panic in a closure posted to a `Dispatcher`) that no
-//! `SynchronizationContext` took.
+//! `SynchronizationContext` took, and every panic the runtime contained
+//! where it called user code on its own threads with nobody to hand the
+//! panic to (a task output's destructor, a waker, a handler; see
+//! [`ErrorOrigin`]).
 //!
 //! C#: an exception escaping an `async void` method with no context, which
 //! .NET rethrows on the thread pool and so crashes the process
@@ -14,6 +17,59 @@ use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, RwLock};
 
+/// Where the runtime met an unhandled error: fire-and-forget work that
+/// failed, or user code it called on its own threads that panicked with
+/// nobody to hand the panic to. C#: none (.NET crashes the process for
+/// every one of these).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorOrigin {
+    /// Fire-and-forget work ended with an error (`fire_and_forget`,
+    /// `Task::forget`). C#: an exception escaping an `async void` method.
+    FireAndForget,
+    /// A closure posted to a `Dispatcher` panicked. C#: an exception thrown
+    /// by a `Dispatcher.BeginInvoke` callback.
+    PostedWork,
+    /// A task's output was dropped by the runtime (its last handle was
+    /// already gone) and its destructor panicked.
+    OutputDrop,
+    /// A task's future was dropped by the runtime (on completion, on
+    /// cancellation or at shutdown) after its outcome was fixed, and its
+    /// destructor panicked.
+    FutureDrop,
+    /// A waker the runtime woke or dropped (a continuation, a timer, a
+    /// socket, a token) panicked.
+    Waker,
+    /// Cancellation callbacks the runtime ran with nobody to throw to (a
+    /// `cancel_after` timer fired) failed, or a callback that will never
+    /// run panicked when dropped. C#: an exception from a callback of a
+    /// `CancelAfter` timer, which crashes the process.
+    CancellationCallback,
+    /// A handler the runtime called (unobserved faults, starvation, a
+    /// dispatcher's unhandled-error handler) panicked.
+    Handler,
+    /// A worker thread's loop itself panicked (a defect of tasklane): the
+    /// worker recovered and went on.
+    Runtime,
+}
+
+impl ErrorOrigin {
+    /// What the runtime was doing, for messages ("the drop of a task's
+    /// output").
+    pub fn describe(self) -> &'static str {
+        match self {
+            ErrorOrigin::FireAndForget => "fire-and-forget work",
+            ErrorOrigin::PostedWork => "work posted to a dispatcher",
+            ErrorOrigin::OutputDrop => "the drop of a task's output",
+            ErrorOrigin::FutureDrop => "the drop of a task's future",
+            ErrorOrigin::Waker => "a waker",
+            ErrorOrigin::CancellationCallback => "cancellation callbacks",
+            ErrorOrigin::Handler => "a diagnostics handler",
+            ErrorOrigin::Runtime => "a worker thread's loop",
+        }
+    }
+}
+
 /// A failure of work nobody can await: what it was, where it was started.
 ///
 /// C#: the exception an `async void` method throws, as
@@ -23,8 +79,12 @@ pub struct UnhandledError {
     /// The failure: the error the work returned, its panic, or its
     /// cancellation.
     pub error: TaskError,
+    /// What failed: fire-and-forget work, posted work, or user code the
+    /// runtime called (see [`ErrorOrigin`]).
+    pub origin: ErrorOrigin,
     /// Where the work was started (`fire_and_forget`, the task's spawn, or
-    /// the `post`).
+    /// the `post`); for a contained panic, where the task involved was
+    /// spawned (or the call that registered the code).
     pub location: &'static Location<'static>,
     /// The task that ran it, if it was a task (posted closures are not).
     pub task_id: Option<u64>,
@@ -35,11 +95,22 @@ pub struct UnhandledError {
 
 impl fmt::Display for UnhandledError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unhandled error in fire-and-forget work started at {}",
-            self.location
-        )?;
+        match self.origin {
+            ErrorOrigin::FireAndForget => write!(
+                f,
+                "unhandled error in fire-and-forget work started at {}",
+                self.location
+            )?,
+            ErrorOrigin::PostedWork => {
+                write!(f, "unhandled error in work posted at {}", self.location)?
+            }
+            other => write!(
+                f,
+                "panic in {} (contained; the thread goes on), at {}",
+                other.describe(),
+                self.location
+            )?,
+        }
         if let Some(id) = self.task_id {
             write!(f, " (task {id})")?;
         }
@@ -127,8 +198,9 @@ fn default_handler(error: &UnhandledError) {
     tracing::error!(
         task.id = error.task_id,
         task.location = %error.location,
+        origin = error.origin.describe(),
         error = %error.error,
-        "unhandled error in fire-and-forget work"
+        "unhandled error"
     );
     if !tracing::dispatcher::has_been_set() {
         eprintln!("tasklane: {error}");
@@ -140,11 +212,21 @@ fn default_handler(error: &UnhandledError) {
 pub(crate) fn report(error: &UnhandledError) {
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // The handler is user code: its panic must not unwind into whatever
-    // completed the work.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match handler {
-        Some(h) => h(error),
-        None => default_handler(error),
-    }));
+    // completed the work. It has nowhere further to go than the default.
+    if let Some(h) = handler {
+        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(error))) {
+            default_handler(error);
+            default_handler(&UnhandledError {
+                error: TaskError::from_panic(panic),
+                origin: ErrorOrigin::Handler,
+                location: error.location,
+                task_id: error.task_id,
+                context: Some("the unhandled-error handler".to_owned()),
+            });
+        }
+    } else {
+        default_handler(error);
+    }
     if unhandled_error_policy() == UnhandledErrorPolicy::Abort {
         eprintln!("tasklane: aborting the process (UnhandledErrorPolicy::Abort): {error}");
         std::process::abort();

@@ -79,8 +79,15 @@ pub(crate) fn report(raw: RawTask) {
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // The handler is user code: a panic in it must not unwind into the
     // runtime's completion path.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match handler {
-        Some(h) => h(&fault),
-        None => default_handler(&fault),
-    }));
+    super::guard::contain(
+        || super::guard::Site {
+            origin: super::ErrorOrigin::Handler,
+            location: fault.location,
+            task_id: Some(fault.task_id),
+        },
+        || match handler {
+            Some(h) => h(&fault),
+            None => default_handler(&fault),
+        },
+    );
 }

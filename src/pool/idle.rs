@@ -525,6 +525,15 @@ impl Idle {
         (goal, to)
     }
 
+    /// The pool can do nothing more by itself: it has its maximum thread
+    /// count and every thread is counted blocked (waiting, sleeping in a
+    /// `blocking` section, or stalled in a poll). Work queued now runs only
+    /// when one of them returns.
+    pub(crate) fn is_exhausted(&self) -> bool {
+        let inner = crate::loom::lock(&self.inner);
+        inner.live >= inner.max && num_blocked(self.state.0.load(Acquire)) >= inner.live
+    }
+
     /// Threads that exist now.
     pub(crate) fn live(&self) -> usize {
         self.limits.0.live.load(Acquire)

@@ -10,6 +10,8 @@
 
 mod blocking;
 pub(crate) mod driver;
+#[cfg(test)]
+pub(crate) mod failpoints;
 mod hill_climbing;
 mod idle;
 mod inject;
@@ -33,7 +35,7 @@ pub use hill_climbing::{Decision, HillClimbing, HillClimbingSettings, Transition
 pub use settings::{MAX_POSSIBLE_THREADS, PoolSettings};
 pub use thread_pool::{ThreadPool, ThreadPoolLimitError};
 
-pub(crate) use worker::schedule_on_current_worker;
+pub(crate) use worker::{current_pool, run_inline_if_queued, schedule_on_current_worker};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::task::raw::{Notified, RawTask, TaskRef};
@@ -80,9 +82,28 @@ pub(crate) struct Shared {
     supervisor: supervisor::Supervisor,
     /// This pool, for the threads it starts.
     me: Weak<Shared>,
+    /// Faults the unit tests inject into the pool's own code.
+    #[cfg(test)]
+    pub(crate) failpoints: failpoints::Failpoints,
 }
 
 static NEXT_POOL_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Pools whose state is still allocated (see [`live_pools`]).
+static LIVE_POOLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Pools (runtimes) whose shared state is still allocated: built, and not
+/// yet freed (a runtime's state is freed when its threads have stopped and
+/// its last handle, task and timer are gone).
+pub(crate) fn live_pools() -> usize {
+    LIVE_POOLS.load(std::sync::atomic::Ordering::Acquire)
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        LIVE_POOLS.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
 
 impl Shared {
     /// Makes the pool state and the cores of its first `workers` threads.
@@ -102,6 +123,7 @@ impl Shared {
             };
             cores.push(worker::Core::new(index, local, &settings, false));
         }
+        LIVE_POOLS.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let shared = Arc::new_cyclic(|me| Shared {
             slots,
             inject: Inject::new(settings.global_queue_capacity),
@@ -115,6 +137,8 @@ impl Shared {
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             driver: std::sync::OnceLock::new(),
             me: me.clone(),
+            #[cfg(test)]
+            failpoints: failpoints::Failpoints::default(),
         });
         (shared, cores)
     }
@@ -380,6 +404,32 @@ impl Shared {
                 .0;
         }
         true
+    }
+
+    /// At its maximum thread count with every thread blocked, and work
+    /// queued that no thread will take until one of them returns.
+    pub(crate) fn is_exhausted(&self) -> bool {
+        self.idle.is_exhausted() && self.has_queued_work()
+    }
+
+    /// How often a thread blocked on this pool looks whether the pool is
+    /// exhausted: a tenth of `exhausted_wait_timeout`, between 1 and 100 ms.
+    pub(crate) fn exhaustion_recheck(&self) -> Duration {
+        (self.settings.exhausted_wait_timeout / 10)
+            .clamp(Duration::from_millis(1), Duration::from_millis(100))
+    }
+
+    /// Runs one task from the global queue on the calling thread, a worker
+    /// of this pool blocked in `block_on` while the pool is exhausted. True
+    /// if it ran one.
+    pub(crate) fn run_one_queued(&self) -> bool {
+        match self.inject.pop() {
+            Some(task) => {
+                task.run();
+                true
+            }
+            None => false,
+        }
     }
 
     /// Tasks listed in the registry (live tasks of this pool).

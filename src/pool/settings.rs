@@ -92,6 +92,16 @@ pub struct PoolSettings {
     /// is first seen up to two intervals later, so it is compensated within
     /// about `stall_window` + 2 × this. Capped at half `starvation_window`.
     pub supervisor_calm_interval: Duration,
+    /// A blocking wait (`wait()`, `result()`) on a pool thread, for a task
+    /// of this pool, while the pool is at `max_threads` with every thread
+    /// blocked and work queued that none of them will take, gives up after
+    /// this long with a [`crate::context::DeadlockError`] naming the cap,
+    /// instead of hanging (the waited task is left as it is). Default 5 s:
+    /// the bound after which a blocked dispatcher wait warns
+    /// ([`crate::context::JoinableWaitSettings::stall_warning_after`]). A
+    /// wait checks every tenth of this (at most every 100 ms). C#: none
+    /// (.NET hangs).
+    pub exhausted_wait_timeout: Duration,
     /// Lets the hill-climbing controller move the thread goal between the
     /// minimum and the maximum by measured throughput. Default: off (it
     /// made the scheduler suite slower on this machine; see
@@ -171,6 +181,7 @@ impl Default for PoolSettings {
             stall_window: Duration::from_millis(2),
             starvation_window: Duration::from_millis(100),
             supervisor_calm_interval: Duration::from_millis(50),
+            exhausted_wait_timeout: Duration::from_secs(5),
             hill_climbing: false,
             hill_climbing_settings: HillClimbingSettings::default(),
             global_queue_interval: 61,

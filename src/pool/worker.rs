@@ -16,9 +16,12 @@
 
 use super::queue::{Local, Overflow};
 use super::{Shared, Woken};
+use crate::diag::ErrorOrigin;
+use crate::diag::guard::{self, Site};
 use crate::task::raw::Notified;
 use crate::task::schedule::Hint;
 use std::cell::{Cell, RefCell};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -156,6 +159,22 @@ pub(super) fn with_worker<R>(f: impl FnOnce(Option<&WorkerContext>) -> R) -> R {
     })
 }
 
+/// The pool the calling thread is a worker of, if any.
+pub(crate) fn current_pool() -> Option<Arc<Shared>> {
+    with_worker(|w| w.map(|w| w.shared.clone()))
+}
+
+/// On a worker: runs `task` here if it is still queued and homed on this
+/// worker's pool (.NET's `Task.Wait` trying `TryExecuteTaskInline` before
+/// it blocks). True if it was polled here.
+pub(crate) fn run_inline_if_queued(task: crate::task::raw::RawTask) -> bool {
+    with_worker(|w| {
+        let Some(w) = w else { return false };
+        let pool = Arc::as_ptr(&w.shared) as *const ();
+        task.try_run_inline(|home| Arc::as_ptr(&home.0) as *const () == pool)
+    })
+}
+
 /// True if the calling thread is a worker of `shared`.
 #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
 pub(crate) fn is_worker_of(shared: &Shared) -> bool {
@@ -232,7 +251,16 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
     };
     WORKER.with(|w| w.set(&ctx));
     let enter = crate::runtime::Handle::from_shared(shared.clone()).enter();
-    let retired = worker_loop(&ctx);
+    // Every call into user code is contained where it is made; a panic
+    // that still reaches here is a defect of the loop itself. The thread
+    // recovers and runs the loop again: the pool keeps its thread and its
+    // counts stay true, instead of counting a thread that no longer runs.
+    let retired = loop {
+        match catch_unwind(AssertUnwindSafe(|| worker_loop(&ctx))) {
+            Ok(retired) => break retired,
+            Err(panic) => recover(&ctx, panic),
+        }
+    };
     drop(enter);
     let core = ctx.core.borrow_mut().take();
     WORKER.with(|w| w.set(std::ptr::null()));
@@ -246,6 +274,36 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
         core => drop(core),
     }
     shared.worker_exited();
+}
+
+/// The worker loop panicked (a defect: user code is contained where it is
+/// called): report it, and put the worker's flags back in line with the
+/// pool's counts before the loop starts again.
+#[cold]
+fn recover(ctx: &WorkerContext, panic: Box<dyn std::any::Any + Send>) {
+    let shared = &*ctx.shared;
+    guard::report(
+        Site::at(ErrorOrigin::Runtime, Location::caller()),
+        crate::task::TaskError::from_panic(panic),
+    );
+    ctx.in_event_turn.set(false);
+    let remote = shared.slots.get(ctx.index);
+    remote.polling(std::ptr::null_mut());
+    if remote.is_parked() {
+        // It panicked while parked: either still listed as a sleeper (leave
+        // the list, counted unparked again), or a notifier already took it
+        // out and counted it searching.
+        let (was_parked, wake) = shared.idle.remove_sleeper(ctx.index);
+        if wake {
+            shared.supervisor.wake();
+        }
+        remote.set_parked(false);
+        if let Ok(mut core) = ctx.core.try_borrow_mut() {
+            if let Some(core) = core.as_mut() {
+                core.is_searching = !was_parked;
+            }
+        }
+    }
 }
 
 /// Runs until shutdown (false) or until this thread retires (true).
@@ -265,6 +323,8 @@ fn worker_loop(ctx: &WorkerContext) -> bool {
         };
         if let Some(task) = task {
             run_task(ctx, task);
+            #[cfg(test)]
+            shared.failpoints.worker_loop_panic();
             // A busy worker still looks at I/O now and then (driver.rs, 3).
             ran = ran.wrapping_add(1);
             if ran % shared.settings.event_interval == 0 {

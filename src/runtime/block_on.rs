@@ -40,7 +40,13 @@ impl Wake for ThreadWaker {
 }
 
 /// Runs `future` to completion on this thread, parking between polls. On a
-/// pool worker the pool is told the thread is blocked.
+/// pool worker the pool is told the thread is blocked (and adds a thread
+/// for the rest of its work).
+///
+/// On a worker of a pool that can add no thread for it (at `max_threads`,
+/// every thread blocked, work queued), the thread runs that queued work
+/// itself while its future waits, so the work the future needs still runs.
+/// (C#: none; Tokio panics when `block_on` is called on a worker.)
 ///
 /// C#: `task.GetAwaiter().GetResult()` on a method's task — the
 /// sync-over-async bridge, here without the deadlock of a captured context.
@@ -51,6 +57,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let mut cx = Context::from_waker(&waker);
     // On a pool thread, counted blocked from the first park to the end.
     let mut blocking = None;
+    let pool = crate::pool::current_pool();
     loop {
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return v;
@@ -59,7 +66,14 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             blocking = Some(crate::pool::BlockingGuard::enter());
         }
         while !thread_waker.take_notified() {
-            std::thread::park();
+            match &pool {
+                None => std::thread::park(),
+                Some(pool) => {
+                    if !(pool.is_exhausted() && pool.run_one_queued()) {
+                        std::thread::park_timeout(pool.exhaustion_recheck());
+                    }
+                }
+            }
         }
     }
 }

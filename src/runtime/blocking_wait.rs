@@ -5,17 +5,23 @@
 //! - A dispatcher thread runs the awaited task's chain while it waits, and
 //!   reports a deadlock where no progress is possible
 //!   (`context::joinable`).
-//! - A pool thread tells its pool it blocks (`pool::BlockingGuard`:
-//!   cooperative blocking, as .NET 6+), so the pool keeps its other work
-//!   running on other threads, then parks as any thread.
+//! - A pool thread first runs the task itself if its pool has not reached
+//!   it yet (.NET's `TryExecuteTaskInline`), then tells its pool it blocks
+//!   (`pool::BlockingGuard`: cooperative blocking, as .NET 6+), so the pool
+//!   keeps its other work running on other threads, and parks. Where the
+//!   pool can add no thread (at `max_threads`, every thread blocked, work
+//!   queued) for `PoolSettings::exhausted_wait_timeout`, the wait ends with
+//!   a `DeadlockError` naming the cap instead of hanging.
 //! - Any other thread parks on a waker registered as a continuation.
 
 use super::block_on::ThreadWaker;
 use crate::context::DeadlockError;
+use crate::pool::Shared;
 use crate::task::continuation::{Continuation, Registered};
 use crate::task::raw::RawTask;
+use std::sync::Arc;
 use std::task::Waker;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// How a blocking wait ended.
 #[derive(Debug)]
@@ -41,12 +47,20 @@ pub(crate) fn wait_for(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     if let Some(dispatcher) = crate::context::dispatcher::thread::current_shared() {
         return crate::context::joinable::wait_on_dispatcher(&dispatcher, raw, deadline);
     }
+    // .NET's `Task.Wait` first tries to run a task its pool has not reached
+    // yet on the waiting thread (`TryExecuteTaskInline`): so does a worker
+    // waiting for a task still queued on its own pool.
+    if crate::pool::run_inline_if_queued(raw) && raw.header().state.load().is_complete() {
+        return WaitOutcome::Completed;
+    }
     // On a pool thread: counted blocked until the wait ends (None elsewhere).
     let _blocking = crate::pool::BlockingGuard::enter();
     park_until_complete(raw, deadline)
 }
 
-/// A plain thread: park on a waker registered as a continuation.
+/// Park on a waker registered as a continuation. On a pool worker, look
+/// again every so often: the task may be queued again (run it here), or the
+/// pool may be exhausted (see [`Exhaustion`]).
 fn park_until_complete(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     let header = raw.header();
     let thread_waker = ThreadWaker::new();
@@ -59,29 +73,75 @@ fn park_until_complete(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
         }
         Registered::Completed(_) => return WaitOutcome::Completed,
     };
+    let mut exhaustion = crate::pool::current_pool().map(Exhaustion::new);
     loop {
         if header.state.load().is_complete() {
             return WaitOutcome::Completed;
         }
-        match deadline {
-            None => {
-                while !thread_waker.take_notified() {
-                    std::thread::park();
-                }
-            }
-            Some(d) => {
-                let now = Instant::now();
-                if now >= d {
-                    drop(header.continuations.remove(key));
-                    return if header.state.load().is_complete() {
-                        WaitOutcome::Completed
-                    } else {
-                        WaitOutcome::TimedOut
-                    };
-                }
-                std::thread::park_timeout(d - now);
-                thread_waker.take_notified();
-            }
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            drop(header.continuations.remove(key));
+            return if header.state.load().is_complete() {
+                WaitOutcome::Completed
+            } else {
+                WaitOutcome::TimedOut
+            };
         }
+        let mut wake_at = deadline;
+        if let Some(ex) = &mut exhaustion {
+            if crate::pool::run_inline_if_queued(raw) {
+                continue;
+            }
+            if let Some(error) = ex.look(raw, now) {
+                drop(header.continuations.remove(key));
+                return WaitOutcome::Deadlock(error);
+            }
+            let recheck = now + ex.recheck;
+            wake_at = Some(wake_at.map_or(recheck, |d| d.min(recheck)));
+        }
+        match wake_at {
+            None => std::thread::park(),
+            Some(at) => std::thread::park_timeout(at.saturating_duration_since(now)),
+        }
+        thread_waker.take_notified();
+    }
+}
+
+/// A pool thread's wait watching for the one hang the pool cannot end by
+/// itself: it has its `max_threads`, every thread is blocked, and work is
+/// queued. Held for `PoolSettings::exhausted_wait_timeout`, the wait ends
+/// with a `DeadlockError` naming the cap.
+struct Exhaustion {
+    pool: Arc<Shared>,
+    /// How often the waiting thread looks.
+    recheck: Duration,
+    /// Since when the pool has been seen exhausted, look after look.
+    since: Option<Instant>,
+}
+
+impl Exhaustion {
+    fn new(pool: Arc<Shared>) -> Exhaustion {
+        Exhaustion {
+            recheck: pool.exhaustion_recheck(),
+            pool,
+            since: None,
+        }
+    }
+
+    fn look(&mut self, raw: RawTask, now: Instant) -> Option<DeadlockError> {
+        if !self.pool.is_exhausted() {
+            self.since = None;
+            return None;
+        }
+        let since = *self.since.get_or_insert(now);
+        if now.saturating_duration_since(since) < self.pool.settings.exhausted_wait_timeout {
+            return None;
+        }
+        let (_, max_threads) = self.pool.limits();
+        Some(DeadlockError::pool_exhausted(
+            raw,
+            self.pool.id,
+            max_threads,
+        ))
     }
 }

@@ -85,6 +85,7 @@ impl Builder {
         shared.start(cores)?;
         Ok(Runtime {
             handle: Handle::from_shared(shared),
+            shut_down: false,
         })
     }
 }

@@ -32,6 +32,9 @@ use std::time::{Duration, Instant};
 /// C#: the process's `ThreadPool` and `TaskScheduler.Default` together.
 pub struct Runtime {
     handle: Handle,
+    /// `shutdown_timeout` already shut the runtime down and waited: the
+    /// drop that follows only releases it.
+    shut_down: bool,
 }
 
 /// A cloneable reference to a runtime, for spawning onto it from anywhere.
@@ -89,17 +92,23 @@ impl Runtime {
 
     /// Shuts down, waiting at most `timeout` for threads to stop; pending
     /// tasks end Canceled. True if every thread stopped in time.
-    pub fn shutdown_timeout(self, timeout: Duration) -> bool {
-        let shared = self.handle.shared.clone();
-        std::mem::forget(self);
-        shared.shutdown(Instant::now() + timeout)
+    ///
+    /// Everything the runtime allocated is freed once its last thread has
+    /// stopped and the last `Handle` and `Task` of it are dropped; a thread
+    /// still running user code past `timeout` frees its share when it
+    /// finishes.
+    pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
+        self.shut_down = true;
+        self.handle.shared.shutdown(Instant::now() + timeout)
     }
 }
 
 impl Drop for Runtime {
     fn drop(&mut self) {
-        let timeout = self.handle.shared.settings.shutdown_timeout;
-        self.handle.shared.shutdown(Instant::now() + timeout);
+        if !self.shut_down {
+            let timeout = self.handle.shared.settings.shutdown_timeout;
+            self.handle.shared.shutdown(Instant::now() + timeout);
+        }
     }
 }
 

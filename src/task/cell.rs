@@ -6,6 +6,8 @@ use super::header::{Header, Vtable};
 use super::raw::{Notified, RawTask};
 use super::state::{FaultRecipient, FinalKind, TransitionToIdle, TransitionToRunning};
 use super::{AggregateError, CancelReason, CanceledError, TaskError};
+use crate::diag::ErrorOrigin;
+use crate::diag::guard::{self, Site};
 use crate::loom::cell::UnsafeCell;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -46,6 +48,7 @@ where
 {
     const VTABLE: Vtable = Vtable {
         poll: poll::<F, T>,
+        poll_claimed: poll_claimed::<F, T>,
         cancel: cancel::<F, T>,
         dealloc: dealloc::<F, T>,
         outcome: outcome::<F, T>,
@@ -86,6 +89,13 @@ where
         TransitionToRunning::Failed => {}
         TransitionToRunning::Dealloc => raw.dealloc(),
     }
+}
+
+unsafe fn poll_claimed<F, T>(ptr: NonNull<Header>)
+where
+    F: Future<Output = Outcome<T>>,
+{
+    poll_future::<F, T>(RawTask::from_header(ptr));
 }
 
 /// The error of a task canceled because its home shut down while it was
@@ -154,14 +164,25 @@ where
     let cell = cell::<F, T>(raw.header_ptr());
     // Drop the future first: its destructor is user code and may panic.
     let dropped = catch_unwind(AssertUnwindSafe(|| {
-        cell.stage.with_mut(|s| {
+        let future = cell.stage.with_mut(|s| {
             // SAFETY: rule 5: we own the stage.
-            unsafe { *s = Stage::Consumed }
-        })
+            std::mem::replace(unsafe { &mut *s }, Stage::Consumed)
+        });
+        drop(future);
     }));
     let out = match (out, dropped) {
+        // The body succeeded but its future's destructor panicked: that
+        // panic is the task's fault.
         (Ok(_), Err(panic)) => Err(TaskError::from_panic(panic).into()),
-        (out, _) => out,
+        // The outcome is already a failure: the panic has no owner.
+        (out @ Err(_), Err(panic)) => {
+            guard::report(
+                site(raw, ErrorOrigin::FutureDrop),
+                TaskError::from_panic(panic),
+            );
+            out
+        }
+        (out, Ok(())) => out,
     };
     cell.stage.with_mut(|s| {
         // SAFETY: rule 5: we own the stage.
@@ -198,8 +219,12 @@ fn add_faults<F, T>(raw: RawTask, faults: Vec<TaskError>) {
         let stage = unsafe { &mut *s };
         let mut all = match std::mem::replace(stage, Stage::Consumed) {
             // A canceled body with faulted children ends Faulted with only the
-            // children's faults, as .NET does.
-            Stage::Finished(Ok(_)) => Vec::new(),
+            // children's faults, as .NET does. The body's output is dropped
+            // here: its destructor is user code.
+            Stage::Finished(Ok(output)) => {
+                guard::contain(|| site(raw, ErrorOrigin::OutputDrop), || drop(output));
+                Vec::new()
+            }
             Stage::Finished(Err(agg)) if agg.is_canceled() => Vec::new(),
             Stage::Finished(Err(agg)) => agg.errors().to_vec(),
             _ => unreachable!("children merged into an unfinished stage"),
@@ -233,9 +258,44 @@ where
 }
 
 unsafe fn dealloc<F, T>(ptr: NonNull<Header>) {
+    let raw = RawTask::from_header(ptr);
+    let cell = cell::<F, T>(ptr);
+    // The user's values go first, each under the panic guard (this may run
+    // on a worker, the timer thread, anywhere the last ref drops): the
+    // future or the output, then the ExecutionContext's values. What is
+    // left is the runtime's own.
+    let stage = cell.stage.with_mut(|s| {
+        // SAFETY: the last ref: nobody else touches the stage (rule 5).
+        std::mem::replace(unsafe { &mut *s }, Stage::Consumed)
+    });
+    let origin = match &stage {
+        Stage::Running(_) => Some(ErrorOrigin::FutureDrop),
+        Stage::Finished(_) => Some(ErrorOrigin::OutputDrop),
+        Stage::Consumed => None,
+    };
+    if let Some(origin) = origin {
+        guard::contain(|| site(raw, origin), || drop(stage));
+    }
+    let context = cell.header.context.with_mut(|c| {
+        // SAFETY: the last ref: nobody else reads the context (rule 2).
+        std::mem::take(unsafe { &mut *c })
+    });
+    if !context.is_empty() {
+        guard::contain(|| site(raw, ErrorOrigin::FutureDrop), || drop(context));
+    }
     // SAFETY: the cell was made by `Box::new` in `Cell::allocate` and this is
     // the last ref.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, T>>().as_ptr()) });
+}
+
+/// The task and spawn location a contained panic is reported with.
+fn site(raw: RawTask, origin: ErrorOrigin) -> Site {
+    let header = raw.header();
+    Site {
+        origin,
+        location: header.location,
+        task_id: Some(header.id()),
+    }
 }
 
 unsafe fn outcome<F, T>(ptr: NonNull<Header>) -> *const () {
@@ -344,7 +404,7 @@ pub(crate) fn run_continuations(raw: RawTask) {
     let conts = header.continuations.take_all();
     let run = || {
         for c in conts {
-            run_continuation(c, asynchronous);
+            run_continuation(raw, c, asynchronous);
         }
     };
     if asynchronous {
@@ -354,15 +414,19 @@ pub(crate) fn run_continuations(raw: RawTask) {
     }
 }
 
-/// Runs one continuation taken from a completed task's list.
-pub(crate) fn run_continuation(c: super::continuation::Continuation, asynchronous: bool) {
+/// Runs one continuation taken from the list of `antecedent`, completed.
+pub(crate) fn run_continuation(
+    antecedent: RawTask,
+    c: super::continuation::Continuation,
+    asynchronous: bool,
+) {
     use super::continuation::Continuation;
     use super::state::TransitionToNotified;
     match c {
         Continuation::Waker(w) => {
             // Waking user wakers is user code: a panic must not skip the
             // other continuations.
-            let _ = catch_unwind(AssertUnwindSafe(|| w.wake()));
+            guard::contain(|| site(antecedent, ErrorOrigin::Waker), || w.wake());
         }
         Continuation::Inline(task) => {
             let raw = task.into_raw();

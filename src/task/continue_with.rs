@@ -86,7 +86,9 @@ impl<T: Send + Sync + 'static> Task<T> {
         match super::handle::register(self.raw(), entry) {
             Registered::Stored(_) => {}
             Registered::MustDrain => super::cell::run_continuations(self.raw()),
-            Registered::Completed(entry) => super::cell::run_continuation(entry, asynchronous),
+            Registered::Completed(entry) => {
+                super::cell::run_continuation(self.raw(), entry, asynchronous)
+            }
         }
         task
     }

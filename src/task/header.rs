@@ -62,6 +62,9 @@ impl Links {
 pub(crate) struct Vtable {
     /// Runs the task; consumes one Notified ref.
     pub(crate) poll: unsafe fn(NonNull<Header>),
+    /// Polls a task whose stage the caller claimed (`try_claim_queued`);
+    /// consumes the claimer's ref.
+    pub(crate) poll_claimed: unsafe fn(NonNull<Header>),
     /// The caller owns the stage (RUNNING) and one ref: drop the future and
     /// complete the task as Canceled with `error`.
     pub(crate) cancel: unsafe fn(NonNull<Header>, crate::task::CanceledError),

@@ -78,7 +78,7 @@ fn completion_races_continuation_registration() {
                 super::cell::run_continuations(antecedent.raw())
             }
             super::continuation::Registered::Completed(c) => {
-                super::cell::run_continuation(c, false)
+                super::cell::run_continuation(antecedent.raw(), c, false)
             }
         }
         setter.join().unwrap();
@@ -275,5 +275,74 @@ fn token_cancel_races_the_first_poll() {
             assert_eq!(ran, 1);
             assert_eq!(task.try_result().expect("complete").unwrap(), 1);
         }
+    });
+}
+
+/// A future that wakes itself during its first poll (so the task is
+/// rescheduled while it runs) and is ready at its second.
+struct WakesItselfOnce {
+    polls: Arc<AtomicUsize>,
+}
+
+impl Future for WakesItselfOnce {
+    type Output = super::Outcome<u32>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if self.polls.fetch_add(1, Ordering::SeqCst) == 0 {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(9))
+        }
+    }
+}
+
+/// A waiter runs a queued task inline while a worker pops its queue entry
+/// (the entry goes stale): the future is polled exactly as often as it
+/// asks, never twice at once, and every ref is accounted for.
+#[test]
+fn an_inline_claim_races_the_worker_popping_the_queued_task() {
+    loom::model(|| {
+        let home = TestHome::new(true);
+        let polls = Arc::new(AtomicUsize::new(0));
+        let task = spawn_on(
+            &home,
+            Start::Hot,
+            WakesItselfOnce {
+                polls: polls.clone(),
+            },
+        );
+        let raw = task.raw();
+        let worker_home = home.clone();
+        let worker = loom::thread::spawn(move || worker_home.run_all());
+        raw.try_run_inline(|_| true);
+        worker.join().unwrap();
+        home.run_all();
+        assert_eq!(polls.load(Ordering::SeqCst), 2);
+        assert_eq!(task.try_result().expect("completed").unwrap(), 9);
+    });
+}
+
+/// A waiter claims a queued task its home keeps for itself and gives it
+/// back while a worker pops the old entry: the task is never lost.
+#[test]
+fn a_released_claim_is_rescheduled_whatever_the_old_entry_did() {
+    loom::model(|| {
+        let home = TestHome::new(true);
+        let polls = Arc::new(AtomicUsize::new(0));
+        let task = spawn_on(
+            &home,
+            Start::Hot,
+            WakesItselfOnce {
+                polls: polls.clone(),
+            },
+        );
+        let raw = task.raw();
+        let worker_home = home.clone();
+        let worker = loom::thread::spawn(move || worker_home.run_all());
+        assert!(!raw.try_run_inline(|_| false));
+        worker.join().unwrap();
+        home.run_all();
+        assert_eq!(polls.load(Ordering::SeqCst), 2);
+        assert_eq!(task.try_result().expect("completed").unwrap(), 9);
     });
 }

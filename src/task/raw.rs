@@ -2,7 +2,8 @@
 //! (one ref) and `Notified` (one ref that must be run), and the task waker.
 
 use super::header::Header;
-use super::state::{TransitionToNotified, TransitionToShutdown};
+use super::schedule::Home;
+use super::state::{ReleaseClaim, TransitionToNotified, TransitionToShutdown};
 use crate::task::{CancelReason, CanceledError};
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
@@ -66,6 +67,33 @@ impl RawTask {
     pub(crate) fn poll(self) {
         // SAFETY: the caller gives up a Notified ref, as `poll` expects.
         unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// Runs a queued task here and now, if it is still queued and `here`
+    /// accepts its home (.NET's `TryExecuteTaskInline` for a task that was
+    /// previously queued): the waiter of a task its pool has not reached
+    /// yet runs it itself. A task whose future is not `Send` never moves.
+    /// True if it was polled here. Does not consume a ref.
+    pub(crate) fn try_run_inline(self, here: impl FnOnce(&Home) -> bool) -> bool {
+        let header = self.header();
+        if header.pinned || !header.state.try_claim_queued() {
+            return false;
+        }
+        let accepted = header.home.with(|h| {
+            // SAFETY: the claim gave us the stage, so nobody writes `home`
+            // (rule 2 of header.rs).
+            unsafe { (*h).as_ref() }.is_some_and(here)
+        });
+        if accepted {
+            // SAFETY: we claimed the stage and hold the claimer's ref.
+            unsafe { (header.vtable.poll_claimed)(self.ptr) };
+            return true;
+        }
+        match header.state.release_claim() {
+            ReleaseClaim::Reschedule => super::schedule::schedule(Notified(self), false),
+            ReleaseClaim::Cancel => self.cancel_owned(CancelReason::RuntimeShutdown),
+        }
+        false
     }
 
     /// The caller owns the stage and a ref: cancels the task.

@@ -92,6 +92,16 @@ pub(crate) enum TransitionToRunning {
     Dealloc,
 }
 
+/// What the claimer of a queued task does when it gives the task back.
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ReleaseClaim {
+    /// The caller holds a Notified ref and must schedule it on the home.
+    Reschedule,
+    /// Shutdown asked to cancel: the caller owns the stage and must cancel.
+    Cancel,
+}
+
 #[must_use]
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum TransitionToIdle {
@@ -218,12 +228,11 @@ impl State {
     }
 
     /// A scheduler is about to poll (the caller gives up one Notified ref).
+    /// The ref may be stale: a waiter ran the task inline meanwhile
+    /// (`try_claim_queued`), so the task is not NOTIFIED (or is running or
+    /// complete) and the ref is only dropped.
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.fetch_update(|mut s| {
-            debug_assert!(
-                s.is_notified() || s.is_complete(),
-                "polled without notification"
-            );
             if s.is_running() || s.is_complete() || !s.is_notified() {
                 // Drop the Notified ref.
                 s.ref_dec();
@@ -242,6 +251,41 @@ impl State {
                 TransitionToRunning::Success
             };
             (Some(s), action)
+        })
+    }
+
+    /// A thread that blocks waiting for a queued task runs it itself
+    /// (.NET's `TryExecuteTaskInline`): claims the stage of a task that is
+    /// NOTIFIED and neither running, complete nor cold, taking a new
+    /// runner's ref. The queued Notified ref stays counted and stays in its
+    /// queue; when it is popped, `transition_to_running` finds the task not
+    /// NOTIFIED (or running, or complete) and only drops it. True if the
+    /// caller now owns the stage.
+    pub(crate) fn try_claim_queued(&self) -> bool {
+        self.fetch_update(|mut s| {
+            if !s.is_notified() || s.is_running() || s.is_complete() || s.is_created() {
+                return (None, false);
+            }
+            s.0 = (s.0 | RUNNING | POLLED) & !NOTIFIED;
+            s.ref_inc();
+            (Some(s), true)
+        })
+    }
+
+    /// The claimer of a queued task may not run it here after all (its
+    /// home is another scheduler): the task goes back to NOTIFIED, and the
+    /// claimer's ref becomes a new Notified ref the caller must schedule
+    /// (the old queue entry may already have been popped and dropped). Or,
+    /// if shutdown asked to cancel meanwhile, the caller keeps the stage and
+    /// cancels.
+    pub(crate) fn release_claim(&self) -> ReleaseClaim {
+        self.fetch_update(|mut s| {
+            debug_assert!(s.is_running());
+            if s.0 & CANCEL_REQUESTED != 0 {
+                return (None, ReleaseClaim::Cancel);
+            }
+            s.0 = (s.0 & !RUNNING) | NOTIFIED;
+            (Some(s), ReleaseClaim::Reschedule)
         })
     }
 

@@ -4,10 +4,12 @@
 
 use super::settings::{MAX_SHARDS, THREAD_NAME, TICK};
 use super::wheel::{EntryKey, Rescheduled, Wheel};
+use crate::diag::ErrorOrigin;
+use crate::diag::guard::{self, Site};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicU64, Ordering};
 use crate::task::TaskCompletionSource;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::Location;
 use std::sync::OnceLock;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -36,15 +38,20 @@ pub(crate) enum Action {
 }
 
 impl Action {
-    /// Runs the action. A panic is contained: the timer thread survives.
+    /// Runs the action. A panic (a waker's: user code) is contained and
+    /// reported: the timer thread survives.
     pub(crate) fn fire(self) {
-        let _ = catch_unwind(AssertUnwindSafe(move || match self {
-            Action::Wake(w) => w.wake(),
-            Action::Complete(tcs) => {
-                tcs.try_set_result(());
-            }
-            Action::Call(f) => f(),
-        }));
+        let at = Location::caller();
+        guard::contain(
+            || Site::at(ErrorOrigin::Waker, at),
+            move || match self {
+                Action::Wake(w) => w.wake(),
+                Action::Complete(tcs) => {
+                    tcs.try_set_result(());
+                }
+                Action::Call(f) => f(),
+            },
+        );
     }
 }
 

@@ -4,7 +4,7 @@
 use super::queue::{Message, MessageQueue, Posted};
 use crate::context::sync_context::{SynchronizationContext, Work};
 use crate::context::{ContextError, ExecutionContext};
-use crate::diag::UnhandledError;
+use crate::diag::{ErrorOrigin, UnhandledError};
 use crate::runtime::Handle;
 use crate::task::raw::{Notified, RawTask, TaskRef};
 use crate::task::registry::Registry;
@@ -193,6 +193,7 @@ impl Shared {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| context.run(work))) {
             self.handle_here(UnhandledError {
                 error: TaskError::from_panic(panic),
+                origin: ErrorOrigin::PostedWork,
                 location,
                 task_id: None,
                 context: Some(self.describe_self()),
@@ -213,6 +214,7 @@ impl Shared {
                 if let Err(panic) = catch_unwind(AssertUnwindSafe(|| h(&error))) {
                     crate::diag::unhandled::report(&UnhandledError {
                         error: TaskError::from_panic(panic),
+                        origin: ErrorOrigin::Handler,
                         location: Location::caller(),
                         task_id: None,
                         context: Some(format!(

@@ -22,6 +22,15 @@ pub enum HeldBy {
         /// The thread's name.
         thread: String,
     },
+    /// Waiting for a thread of this pool, which may add none: it has its
+    /// `max_threads` and every one of them is blocked (the waiting thread
+    /// among them).
+    PoolExhausted {
+        /// The pool's id (`StarvationEvent::pool_id`).
+        pool: u64,
+        /// Its thread cap.
+        max_threads: usize,
+    },
 }
 
 /// One link of a deadlock cycle: a thread blocked on a task, and where that
@@ -96,6 +105,18 @@ impl DeadlockError {
         }])
     }
 
+    /// A pool thread waits for `task`, which needs a thread of its pool,
+    /// and the pool is at its cap with every thread blocked.
+    pub(crate) fn pool_exhausted(task: RawTask, pool: u64, max_threads: usize) -> DeadlockError {
+        DeadlockError::new(vec![DeadlockStep {
+            thread: current_thread_name(),
+            dispatcher: None,
+            task_id: task.header().id(),
+            task_location: task.header().location,
+            held: HeldBy::PoolExhausted { pool, max_threads },
+        }])
+    }
+
     /// The cycle, starting at the thread whose wait reported it.
     pub fn cycle(&self) -> &[DeadlockStep] {
         &self.cycle
@@ -147,6 +168,12 @@ impl fmt::Display for DeadlockError {
                     f,
                     "is running on thread '{thread}', suspended below that thread's own blocking wait"
                 )?,
+                HeldBy::PoolExhausted { pool, max_threads } => {
+                    return write!(
+                        f,
+                        "needs a thread of pool #{pool}: max_threads = {max_threads} reached; every worker is blocked waiting. Raise the cap (Builder::max_threads, ThreadPool::set_max_threads), or await the task instead of blocking a pool thread on it."
+                    );
+                }
             }
         }
         f.write_str(

@@ -5,12 +5,14 @@
 //! README gives the measurements behind this choice.
 
 use super::{Reactor, ReactorSettings, Slab, WAKE_TOKEN};
+use crate::diag::ErrorOrigin;
+use crate::diag::guard::{self, Site};
 use crate::loom::sync::Mutex;
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::pool::driver::ParkDriver;
 use std::any::Any;
 use std::io;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::Location;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -129,9 +131,8 @@ impl ParkDriver for Reactor {
 /// Wakes every collected waker. A panicking waker (user code) is logged and
 /// skipped: it must not take the worker, and every other socket, down.
 pub(super) fn wake_all(wake: &mut Vec<Waker>) {
+    let at = Location::caller();
     for w in wake.drain(..) {
-        if catch_unwind(AssertUnwindSafe(|| w.wake())).is_err() {
-            tracing::error!("tasklane reactor: a waker panicked; continuing");
-        }
+        guard::contain(|| Site::at(ErrorOrigin::Waker, at), || w.wake());
     }
 }
