@@ -235,7 +235,7 @@ fn every_place_user_code_runs_contains_its_panic() {
                 "a waker woken by the timer thread",
                 Some(ErrorOrigin::Waker),
                 |rt, seen| {
-                    let mut delay = tasklane::time::delay(Duration::from_millis(5));
+                    let mut delay = tasklane::time::delay(Duration::from_millis(100));
                     poll_with_panicking_waker(&mut delay);
                     seen.wait_for(ErrorOrigin::Waker, "timer waker");
                     // The timer thread goes on.

@@ -38,6 +38,10 @@ const IN_FLIGHT_SPINS: u32 = 64;
 #[cfg(loom)]
 const IN_FLIGHT_SPINS: u32 = 1;
 
+/// The overflow list keeps at most this much capacity once it is empty
+/// again (tasks; 4 KiB), so a burst's memory is returned after it.
+const OVERFLOW_KEPT: usize = 512;
+
 /// Tasks `push_batch` claims ring positions for at once.
 const PUSH_CHUNK: usize = 32;
 
@@ -221,6 +225,11 @@ impl Inject {
                 *slot = q.pop_front();
             }
             self.spilled.store(q.len(), Release);
+            if q.is_empty() && q.capacity() > OVERFLOW_KEPT {
+                // A burst is over: its memory goes back, instead of staying
+                // sized for the largest burst the pool ever saw.
+                *q = VecDeque::new();
+            }
             first
         };
         batch

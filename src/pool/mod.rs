@@ -22,6 +22,7 @@ mod slots;
 mod supervisor;
 mod thread_pool;
 mod thread_state;
+mod threads;
 mod worker;
 
 #[cfg(all(test, loom))]
@@ -73,6 +74,8 @@ pub(crate) struct Shared {
     /// Worker threads still running their loop; shutdown waits for zero.
     live_workers: Mutex<usize>,
     workers_exited: Condvar,
+    /// The pool's threads, joined at shutdown.
+    pub(crate) threads: threads::Threads,
     /// An id for diagnostics.
     pub(crate) id: u64,
     /// The I/O driver parked workers sleep in (`driver.rs`), set before the
@@ -134,6 +137,7 @@ impl Shared {
             shutdown: AtomicBool::new(false),
             live_workers: Mutex::new(0),
             workers_exited: Condvar::new(),
+            threads: threads::Threads::default(),
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             driver: std::sync::OnceLock::new(),
             me: me.clone(),
@@ -354,7 +358,10 @@ impl Shared {
                 }
             });
         match spawned {
-            Ok(_) => Ok(()),
+            Ok(handle) => {
+                self.threads.add(handle);
+                Ok(())
+            }
             Err(e) => {
                 self.worker_exited();
                 let core = cell.lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -375,7 +382,10 @@ impl Shared {
     }
 
     /// Shuts the pool down: pending tasks end Canceled, workers stop. Waits
-    /// for the workers until `deadline`; true if they all stopped.
+    /// until `deadline` for every thread of the pool to have ended; true if
+    /// they all did. Called on one of the pool's own workers (a runtime
+    /// dropped inside its own task), it does not wait for that worker,
+    /// which stops once its task returns.
     pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
         if !self.shutdown.swap(true, Ordering::AcqRel) {
             self.registry.close_and_drain(|task| {
@@ -391,8 +401,9 @@ impl Shared {
         if let Some(d) = self.driver() {
             d.shutdown();
         }
+        let own = usize::from(worker::is_worker_of(self));
         let mut live = self.live_workers.lock().unwrap_or_else(|p| p.into_inner());
-        while *live > 0 {
+        while *live > own {
             let now = Instant::now();
             if now >= deadline {
                 return false;
@@ -403,7 +414,10 @@ impl Shared {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
-        true
+        drop(live);
+        // Out of their loops; now until each thread has ended (dropped its
+        // share of the pool and its thread-locals), the supervisor too.
+        self.threads.join_all(deadline)
     }
 
     /// At its maximum thread count with every thread blocked, and work

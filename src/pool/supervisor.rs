@@ -105,10 +105,11 @@ impl Supervisor {
 /// Starts the supervisor thread of `shared`.
 pub(crate) fn start(shared: &Arc<Shared>) -> std::io::Result<()> {
     let pool = shared.clone();
-    std::thread::Builder::new()
+    let handle = std::thread::Builder::new()
         .name(format!("{}-supervisor", shared.settings.thread_name))
-        .spawn(move || run(&pool))
-        .map(drop)
+        .spawn(move || run(&pool))?;
+    shared.threads.add(handle);
+    Ok(())
 }
 
 fn run(shared: &Shared) {

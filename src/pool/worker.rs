@@ -176,7 +176,6 @@ pub(crate) fn run_inline_if_queued(task: crate::task::raw::RawTask) -> bool {
 }
 
 /// True if the calling thread is a worker of `shared`.
-#[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
 pub(crate) fn is_worker_of(shared: &Shared) -> bool {
     with_worker(|w| w.is_some_and(|w| std::ptr::eq(Arc::as_ptr(&w.shared), shared)))
 }

@@ -1,122 +1,216 @@
 //! `cargo ci`: every check a submission must pass, in order, stopping at the
-//! first failure. Needs only the Rust toolchain (rustfmt and clippy
-//! components).
+//! first failure. Needs the Rust toolchain (rustfmt and clippy components)
+//! and, for the `valgrind` step, valgrind (`.ci/run` installs it).
 //!
-//! Steps: `fmt`, `clippy`, `clippy-features`, `test`, `loom`, `doc`. Run a
-//! subset with `cargo ci clippy test`.
+//! Steps: `fmt`, `clippy`, `clippy-features`, `test`, `loom`, `soak`,
+//! `asan`, `valgrind`, `doc`. Run a subset with `cargo ci clippy test`.
+//! `--tasks N` sets the soak's size: by default 1,000,000 when the soak is
+//! named, 200,000 (its short form) when every step runs.
+//!
+//! Build folders for the loom and sanitizer builds go under
+//! `$CARGO_TARGET_DIR` (default `target`).
+
+mod sanitizers;
 
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+/// One check.
 struct Step {
     name: &'static str,
     what: &'static str,
-    args: &'static [&'static str],
-    env: &'static [(&'static str, &'static str)],
+    run: fn(&Options) -> Result<(), String>,
 }
+
+/// What the command line chose besides the steps.
+struct Options {
+    /// The soak's task count, if given.
+    tasks: Option<u64>,
+    /// True when only some steps were named.
+    subset: bool,
+}
+
+/// The soak's size when every step runs (its short form), and when it is
+/// named alone.
+const SOAK_SHORT: u64 = 200_000;
+const SOAK_FULL: u64 = 1_000_000;
 
 const STEPS: &[Step] = &[
     Step {
         name: "fmt",
         what: "formatting",
-        args: &["fmt", "--all", "--check"],
-        env: &[],
+        run: |_| cargo(&["fmt", "--all", "--check"], &[]),
     },
     Step {
         name: "clippy",
         what: "lints, warnings as errors",
-        args: &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        env: &[],
+        run: |_| {
+            cargo(
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        },
     },
     Step {
         name: "clippy-features",
         what: "lints with the optional features (hyper, tokio-io), warnings as errors",
-        args: &[
-            "clippy",
-            "--workspace",
-            "--all-targets",
-            "--all-features",
-            "--",
-            "-D",
-            "warnings",
-        ],
-        env: &[],
+        run: |_| {
+            cargo(
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--all-features",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        },
     },
     Step {
         name: "test",
         what: "unit, integration and doc tests",
-        args: &["test", "--workspace", "--all-features"],
-        env: &[],
+        run: |_| cargo(&["test", "--workspace", "--all-features"], &[]),
     },
     Step {
         name: "loom",
         what: "loom model checks of every atomic protocol",
-        args: &[
-            "test",
-            "--lib",
-            "--release",
-            "--target-dir",
-            "target/loom",
-            "loom",
-        ],
-        env: &[("RUSTFLAGS", "--cfg loom"), ("LOOM_MAX_PREEMPTIONS", "2")],
+        run: |_| {
+            let dir = target_subdir("loom");
+            cargo(
+                &["test", "--lib", "--release", "--target-dir", &dir, "loom"],
+                &[("RUSTFLAGS", "--cfg loom"), ("LOOM_MAX_PREEMPTIONS", "2")],
+            )
+        },
+    },
+    Step {
+        name: "soak",
+        what: "mixed tasks through one runtime: nothing lost or run twice, counters back to zero, memory flat",
+        run: |o| {
+            let tasks = o
+                .tasks
+                .unwrap_or(if o.subset { SOAK_FULL } else { SOAK_SHORT });
+            cargo(
+                &[
+                    "run",
+                    "--release",
+                    "--quiet",
+                    "--package",
+                    "tasklane-soak",
+                    "--",
+                    "--tasks",
+                    &tasks.to_string(),
+                ],
+                &[],
+            )
+        },
+    },
+    Step {
+        name: "asan",
+        what: "AddressSanitizer with leak detection over the lifecycle, cancellation, promise and dispatcher tests and a short soak",
+        run: |_| sanitizers::asan(),
+    },
+    Step {
+        name: "valgrind",
+        what: "valgrind memcheck (definite leaks are errors) over a smaller set of tests",
+        run: |_| sanitizers::valgrind(),
     },
     Step {
         name: "doc",
         what: "documentation, warnings as errors",
-        args: &["doc", "--workspace", "--no-deps", "--all-features"],
-        env: &[("RUSTDOCFLAGS", "-D warnings")],
+        run: |_| {
+            cargo(
+                &["doc", "--workspace", "--no-deps", "--all-features"],
+                &[("RUSTDOCFLAGS", "-D warnings")],
+            )
+        },
     },
 ];
 
-fn main() -> ExitCode {
-    let wanted: Vec<String> = std::env::args().skip(1).collect();
-    for w in &wanted {
-        if !STEPS.iter().any(|s| s.name == w) {
-            let names: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
-            eprintln!("unknown step {w:?}; steps: {}", names.join(", "));
-            return ExitCode::from(2);
+/// The cargo that runs this (or `cargo`).
+fn cargo_bin() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// A folder under the target directory (`$CARGO_TARGET_DIR` or `target`)
+/// for a build with flags of its own.
+fn target_subdir(name: &str) -> String {
+    let base = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
+    format!("{base}/{name}")
+}
+
+/// Runs cargo with `args` and extra environment.
+fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
+    run(Command::new(cargo_bin()).args(args).envs(env.iter().copied()))
+}
+
+/// Runs a command to its end; an error says how it failed.
+fn run(cmd: &mut Command) -> Result<(), String> {
+    match cmd.status() {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("{s}")),
+        Err(e) => Err(format!("could not start {:?}: {e}", cmd.get_program())),
+    }
+}
+
+fn parse_args() -> Result<(Vec<String>, Options), String> {
+    let mut names = Vec::new();
+    let mut tasks = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--tasks" {
+            let v = args.next().ok_or("--tasks needs a number")?;
+            tasks = Some(
+                v.replace('_', "")
+                    .parse()
+                    .map_err(|e| format!("--tasks {v}: {e}"))?,
+            );
+        } else if STEPS.iter().any(|s| s.name == a) {
+            names.push(a);
+        } else {
+            let all: Vec<&str> = STEPS.iter().map(|s| s.name).collect();
+            return Err(format!(
+                "unknown step {a:?}; steps: {} (and --tasks N for the soak)",
+                all.join(", ")
+            ));
         }
     }
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let subset = !names.is_empty();
+    Ok((names, Options { tasks, subset }))
+}
+
+fn main() -> ExitCode {
+    let (wanted, options) = match parse_args() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let all = Instant::now();
     for step in STEPS {
-        if !wanted.is_empty() && !wanted.iter().any(|w| w == step.name) {
+        if options.subset && !wanted.iter().any(|w| w == step.name) {
             continue;
         }
-        eprintln!(
-            "==> {} ({}): cargo {}",
-            step.name,
-            step.what,
-            step.args.join(" ")
-        );
+        eprintln!("==> {} ({})", step.name, step.what);
         let start = Instant::now();
-        let mut cmd = Command::new(&cargo);
-        cmd.args(step.args);
-        for (k, v) in step.env {
-            cmd.env(k, v);
-        }
-        match cmd.status() {
-            Ok(s) if s.success() => {
-                eprintln!("<== {} passed in {:.0?}", step.name, start.elapsed());
-            }
-            Ok(s) => {
+        match (step.run)(&options) {
+            Ok(()) => eprintln!("<== {} passed in {:.0?}", step.name, start.elapsed()),
+            Err(e) => {
                 eprintln!(
-                    "<== {} FAILED ({s}) after {:.0?}",
+                    "<== {} FAILED ({e}) after {:.0?}",
                     step.name,
                     start.elapsed()
                 );
-                return ExitCode::FAILURE;
-            }
-            Err(e) => {
-                eprintln!("<== {} could not start cargo: {e}", step.name);
                 return ExitCode::FAILURE;
             }
         }
