@@ -1,6 +1,7 @@
 //! `cargo ci`: every check a submission must pass, in order, stopping at the
-//! first failure. Needs the Rust toolchain (rustfmt and clippy components)
-//! and, for the `valgrind` step, valgrind (`.ci/run` installs it).
+//! first failure. Needs the Rust toolchain (rustfmt and clippy components);
+//! what else a step needs (valgrind) it installs from Debian's packages
+//! when missing, or says how to get it.
 //!
 //! Steps: `fmt`, `clippy`, `clippy-features`, `test`, `loom`, `soak`,
 //! `asan`, `valgrind`, `doc`. Run a subset with `cargo ci clippy test`.
@@ -10,6 +11,7 @@
 //! Build folders for the loom and sanitizer builds go under
 //! `$CARGO_TARGET_DIR` (default `target`).
 
+mod packages;
 mod sanitizers;
 
 use std::process::{Command, ExitCode};

@@ -82,11 +82,7 @@ pub fn asan() -> Result<(), String> {
 }
 
 pub fn valgrind() -> Result<(), String> {
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        return Err(
-            "valgrind not found: install it (`apt-get install valgrind`; .ci/run does)".to_owned(),
-        );
-    }
+    super::packages::ensure("valgrind", &["valgrind"])?;
     let mut args = vec!["test", "--no-run", "--message-format=json"];
     for t in VALGRIND_TESTS {
         args.extend(["--test", t]);

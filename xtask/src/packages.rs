@@ -1,0 +1,41 @@
+//! Tools a step needs from Debian's packages, installed when missing (CI
+//! runs as root on Debian), or an error that says how to get them.
+
+use std::process::Command;
+
+/// Makes sure `program` runs, installing `packages` with apt-get if it
+/// does not.
+pub fn ensure(program: &str, packages: &[&str]) -> Result<(), String> {
+    if runs(program) {
+        return Ok(());
+    }
+    let how = format!("install it: apt-get install {}", packages.join(" "));
+    if !is_root() || !runs("apt-get") {
+        return Err(format!("{program} not found; {how}"));
+    }
+    eprintln!("    {program} not found: installing {}", packages.join(" "));
+    let update = Command::new("apt-get").args(["update", "-qq"]).status();
+    let install = Command::new("apt-get")
+        .args(["install", "-y", "-qq"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status();
+    match (update, install) {
+        (Ok(u), Ok(i)) if u.success() && i.success() && runs(program) => Ok(()),
+        _ => Err(format!("{program} not found and apt-get could not install it; {how}")),
+    }
+}
+
+fn runs(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
