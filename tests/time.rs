@@ -338,3 +338,52 @@ fn many_timers_in_one_burst_all_fire_and_none_early() {
     let all = rt.block_on(Task::when_all(tasks)).unwrap();
     assert!(all.into_iter().all(|ok| ok));
 }
+
+/// Delays, timeouts and `cancel_after` at `Duration::ZERO` and
+/// `Duration::MAX`: no overflow panic; zero is due at once, the maximum
+/// never (a deadline too far to compute waits without limit, as
+/// `Timeout.Infinite`).
+#[test]
+fn timers_at_the_extremes_behave_as_documented() {
+    let rt = tasklane::Runtime::new().unwrap();
+    let _enter = rt.handle().enter();
+    // Zero: due at once.
+    assert!(Task::delay(Duration::ZERO).is_completed_successfully());
+    assert_eq!(
+        rt.block_on(timeout(Duration::ZERO, async { 1 })).unwrap(),
+        1,
+        "a ready future beats a zero timeout"
+    );
+    assert!(
+        rt.block_on(timeout(Duration::ZERO, std::future::pending::<()>()))
+            .is_err()
+    );
+    let now = CancellationTokenSource::new();
+    now.cancel_after(Duration::ZERO);
+    assert!(
+        now.is_cancellation_requested() || {
+            std::thread::sleep(Duration::from_millis(50));
+            now.is_cancellation_requested()
+        }
+    );
+    assert!(CancellationTokenSource::with_delay(Duration::ZERO).is_cancellation_requested());
+    // The maximum: never due, and cancelable.
+    let forever = Task::delay(Duration::MAX);
+    let cts = CancellationTokenSource::new();
+    let forever_canceled = Task::delay_with_token(Duration::MAX, &cts.token());
+    let never = CancellationTokenSource::new();
+    never.cancel_after(Duration::MAX);
+    let never_either = CancellationTokenSource::with_delay(Duration::MAX);
+    assert_eq!(rt.block_on(timeout(Duration::MAX, async { 2 })).unwrap(), 2);
+    let mut far = delay(Duration::MAX);
+    assert!(!forever.wait_timeout(Duration::from_millis(50)));
+    assert!(!never.is_cancellation_requested());
+    assert!(!never_either.is_cancellation_requested());
+    cts.cancel().unwrap();
+    assert!(forever_canceled.wait_timeout(Duration::from_secs(60)));
+    assert!(forever_canceled.is_canceled());
+    // Re-armed from the maximum to now: due at once.
+    far.reset(std::time::Instant::now());
+    rt.block_on(far);
+    assert!(rt.run(|| 1).wait_timeout(Duration::MAX));
+}

@@ -59,12 +59,25 @@ impl CancellationTokenSource {
     }
 
     /// A new source that cancels itself after `delay` (see
-    /// [`cancel_after`](Self::cancel_after)). C#: `new
+    /// [`cancel_after`](Self::cancel_after)). A zero delay makes a source
+    /// that is canceled already, synchronously, as CoreCLR's constructor
+    /// does (no callback can be registered yet, so nothing runs). C#: `new
     /// CancellationTokenSource(TimeSpan)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tasklane::CancellationTokenSource;
+    /// assert!(CancellationTokenSource::with_delay(Duration::ZERO).is_cancellation_requested());
+    /// ```
     #[track_caller]
     pub fn with_delay(delay: Duration) -> CancellationTokenSource {
         let cts = CancellationTokenSource::new();
-        cts.cancel_after(delay);
+        if delay.is_zero() {
+            // A brand-new source has no callbacks: nothing can fail.
+            drop(cts.cancel());
+        } else {
+            cts.cancel_after(delay);
+        }
         cts
     }
 

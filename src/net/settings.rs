@@ -17,3 +17,16 @@
 /// calls `writev`; .NET's `Socket.Send(IList<ArraySegment<byte>>)` calls
 /// `sendmsg`.
 pub(crate) const GATHER_WRITE_MAX: usize = 4096;
+
+/// An `accept` that finds the process (or the system) out of descriptors
+/// or buffers (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`) waits this long
+/// before it tries again, doubling each time up to
+/// [`ACCEPT_BACKOFF_MAX`], instead of returning the error at once: a
+/// listener stays readable while connections wait in its backlog, so a
+/// loop that retries at once spins a core (hyper's servers are known to).
+/// The connections wait in the kernel's backlog meanwhile. Default 5 ms.
+pub(crate) const ACCEPT_BACKOFF_FIRST: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// The longest wait between two tries of an `accept` out of descriptors.
+/// Default 1 s (what hyper-util's and axum's serve loops sleep).
+pub(crate) const ACCEPT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(1);

@@ -76,6 +76,8 @@ pub(crate) struct Shared {
     workers_exited: Condvar,
     /// The pool's threads, joined at shutdown.
     pub(crate) threads: threads::Threads,
+    /// The OS refused the last thread the pool tried to start (reported).
+    thread_refused: AtomicBool,
     /// An id for diagnostics.
     pub(crate) id: u64,
     /// The I/O driver parked workers sleep in (`driver.rs`), set before the
@@ -138,6 +140,7 @@ impl Shared {
             live_workers: Mutex::new(0),
             workers_exited: Condvar::new(),
             threads: threads::Threads::default(),
+            thread_refused: AtomicBool::new(false),
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             driver: std::sync::OnceLock::new(),
             me: me.clone(),
@@ -322,10 +325,35 @@ impl Shared {
             remote.parker.set_driver(d.clone());
         }
         let core = worker::Core::new(index, local, &self.settings, true);
-        if let Err((e, local)) = me.spawn_thread_or_return(core) {
-            tracing::warn!(error = %e, "tasklane pool: could not start a thread");
-            self.slots.release(index, local);
-            self.idle.start_failed();
+        match me.spawn_thread_or_return(core) {
+            Ok(()) => self.thread_refused.store(false, Ordering::Release),
+            Err((e, local)) => {
+                self.slots.release(index, local);
+                self.idle.start_failed();
+                self.report_thread_refused(&e);
+            }
+        }
+    }
+
+    /// The OS refused a thread: the pool goes on with the threads it has
+    /// (a later need tries again). Reported once until a thread starts
+    /// again, not at every try.
+    fn report_thread_refused(&self, e: &std::io::Error) {
+        if self.thread_refused.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let threads = self.num_workers();
+        tracing::warn!(
+            pool = self.id,
+            error = %e,
+            threads,
+            "tasklane pool: the OS refused a new thread; going on with the threads it has"
+        );
+        if !tracing::dispatcher::has_been_set() {
+            eprintln!(
+                "tasklane: pool #{} could not start a thread ({e}); it goes on with its {threads} threads and tries again when more are needed (reported once until a thread starts)",
+                self.id
+            );
         }
     }
 

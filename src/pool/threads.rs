@@ -19,8 +19,9 @@ impl Threads {
     /// (retired workers), so the list stays as long as the live threads.
     pub(crate) fn add(&self, handle: JoinHandle<()>) {
         let mut handles = self.handles.lock().unwrap_or_else(|p| p.into_inner());
-        let (ended, running): (Vec<_>, Vec<_>) =
-            std::mem::take(&mut *handles).into_iter().partition(|h| h.is_finished());
+        let (ended, running): (Vec<_>, Vec<_>) = std::mem::take(&mut *handles)
+            .into_iter()
+            .partition(|h| h.is_finished());
         *handles = running;
         handles.push(handle);
         drop(handles);

@@ -96,6 +96,11 @@ const MEASURES: &[Measure] = &[
         unit: "B",
         peer: "tokio",
     },
+    Measure {
+        name: "bytes per idle task on a promise of its own (1M)",
+        unit: "B",
+        peer: "tokio oneshot",
+    },
 ];
 
 /// Runs the suite: every measure in two child processes.
@@ -154,6 +159,8 @@ pub fn child_main(args: &[String]) -> ! {
         (2, false) => std_ready_allocs(),
         (3, true) => tasklane_idle_bytes(workers),
         (3, false) => tokio_idle_bytes(workers),
+        (4, true) => tasklane_own_promise_bytes(workers),
+        (4, false) => tokio_own_oneshot_bytes(workers),
         _ => panic!("no measure {index}"),
     };
     println!("{value}");
@@ -296,16 +303,83 @@ fn tasklane_idle_bytes(workers: usize) -> f64 {
     let signal = tasklane::TaskCompletionSource::<()>::new();
     let started = Arc::new(AtomicUsize::new(0));
     let before = rss_bytes();
+    let finished = Arc::new(AtomicUsize::new(0));
     for _ in 0..IDLE_TASKS {
-        let (wait, started) = (signal.task(), started.clone());
+        let (wait, started, finished) = (signal.task(), started.clone(), finished.clone());
         drop(rt.run_async(async move {
             started.fetch_add(1, Relaxed);
             wait.await.unwrap();
+            finished.fetch_add(1, Relaxed);
         }));
     }
     wait_for(&started, IDLE_TASKS);
     let grown = rss_bytes().saturating_sub(before);
     signal.set_result(()).unwrap();
+    // Then completed: nothing lost.
+    wait_for(&finished, IDLE_TASKS);
+    grown as f64 / IDLE_TASKS as f64
+}
+
+/// [`IDLE_TASKS`] tasks each awaiting a `TaskCompletionSource` of its own
+/// (held by the measuring thread): resident growth once all are parked;
+/// then every promise is completed and every task must finish.
+fn tasklane_own_promise_bytes(workers: usize) -> f64 {
+    let rt = tasklane::Runtime::builder()
+        .worker_threads(workers)
+        .build()
+        .unwrap();
+    rt.block_on(async { tasklane::Task::run(|| 1).await.unwrap() });
+    let (started, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let before = rss_bytes();
+    let promises: Vec<tasklane::TaskCompletionSource<u32>> = (0..IDLE_TASKS)
+        .map(|_| {
+            let tcs = tasklane::TaskCompletionSource::new();
+            let (wait, started, finished) = (tcs.task(), started.clone(), finished.clone());
+            drop(rt.run_async(async move {
+                started.fetch_add(1, Relaxed);
+                wait.await.unwrap();
+                finished.fetch_add(1, Relaxed);
+            }));
+            tcs
+        })
+        .collect();
+    wait_for(&started, IDLE_TASKS);
+    let grown = rss_bytes().saturating_sub(before);
+    for p in promises {
+        p.set_result(1).unwrap();
+    }
+    wait_for(&finished, IDLE_TASKS);
+    grown as f64 / IDLE_TASKS as f64
+}
+
+/// The same on tokio, each task awaiting a `oneshot` of its own.
+fn tokio_own_oneshot_bytes(workers: usize) -> f64 {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async { tokio::spawn(async { 1 }).await.unwrap() });
+    let (started, finished) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let before = rss_bytes();
+    let senders: Vec<tokio::sync::oneshot::Sender<u32>> = (0..IDLE_TASKS)
+        .map(|_| {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            let (started, finished) = (started.clone(), finished.clone());
+            drop(rt.spawn(async move {
+                started.fetch_add(1, Relaxed);
+                rx.await.unwrap();
+                finished.fetch_add(1, Relaxed);
+            }));
+            tx
+        })
+        .collect();
+    wait_for(&started, IDLE_TASKS);
+    let grown = rss_bytes().saturating_sub(before);
+    for tx in senders {
+        tx.send(1).unwrap();
+    }
+    wait_for(&finished, IDLE_TASKS);
     grown as f64 / IDLE_TASKS as f64
 }
 
@@ -320,15 +394,19 @@ fn tokio_idle_bytes(workers: usize) -> f64 {
     let signal = Arc::new(tokio::sync::Notify::new());
     let started = Arc::new(AtomicUsize::new(0));
     let before = rss_bytes();
+    let finished = Arc::new(AtomicUsize::new(0));
     for _ in 0..IDLE_TASKS {
-        let (signal, started) = (signal.clone(), started.clone());
+        let (signal, started, finished) = (signal.clone(), started.clone(), finished.clone());
         drop(rt.spawn(async move {
+            let notified = signal.notified();
             started.fetch_add(1, Relaxed);
-            signal.notified().await;
+            notified.await;
+            finished.fetch_add(1, Relaxed);
         }));
     }
     wait_for(&started, IDLE_TASKS);
     let grown = rss_bytes().saturating_sub(before);
     signal.notify_waiters();
+    wait_for(&finished, IDLE_TASKS);
     grown as f64 / IDLE_TASKS as f64
 }

@@ -67,7 +67,12 @@ pub struct World {
 /// Records task `i`'s final state in the ledger when it completes (a
 /// continuation, as .NET's `ContinueWith`), observing a fault so nothing is
 /// reported unobserved.
-pub fn track<T: Send + Sync + 'static>(ledger: &Arc<Ledger>, i: usize, task: &Task<T>, expected: TaskStatus) {
+pub fn track<T: Send + Sync + 'static>(
+    ledger: &Arc<Ledger>,
+    i: usize,
+    task: &Task<T>,
+    expected: TaskStatus,
+) {
     let ledger = ledger.clone();
     drop(task.continue_with(
         move |t| {
@@ -144,7 +149,10 @@ pub fn spawn(world: &World, ledger: &Arc<Ledger>, i: usize, kind: Kind) {
             let first = Task::run(move || i);
             let then = first.continue_with(
                 move |ante| {
-                    assert!(ante.is_completed(), "a continuation runs after its antecedent");
+                    assert!(
+                        ante.is_completed(),
+                        "a continuation runs after its antecedent"
+                    );
                     l.body(i);
                     ante.result().unwrap() + 1
                 },
@@ -172,7 +180,8 @@ pub fn spawn(world: &World, ledger: &Arc<Ledger>, i: usize, kind: Kind) {
                 l.body(i);
                 i
             });
-            let slow = Task::delay(Duration::from_millis(1)).continue_with(|_| 0, ContinuationOptions::NONE);
+            let slow = Task::delay(Duration::from_millis(1))
+                .continue_with(|_| 0, ContinuationOptions::NONE);
             let any = Task::when_any(vec![fast, slow]);
             track(ledger, i, &any, TaskStatus::RanToCompletion);
         }
@@ -192,7 +201,7 @@ pub fn spawn(world: &World, ledger: &Arc<Ledger>, i: usize, kind: Kind) {
             tasklane::fire_and_forget(async move {
                 l.body(i);
                 tasklane::yield_now().await;
-                if i % 2 == 0 {
+                if i.is_multiple_of(2) {
                     l.ended(i, TaskStatus::RanToCompletion, TaskStatus::RanToCompletion);
                     Ok(())
                 } else {

@@ -51,9 +51,8 @@ impl Ledger {
 
     /// A body of task `i` ran.
     pub fn body(&self, i: usize) {
-        let _ = self.bodies[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            n.checked_add(1)
-        });
+        let _ =
+            self.bodies[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_add(1));
     }
 
     /// Task `i` reached `status`; its kind expects `expected`.
@@ -62,9 +61,8 @@ impl Ledger {
             self.wrong.fetch_add(1, Ordering::Relaxed);
             eprintln!("soak: task {i} ended {status:?}, expected {expected:?}");
         }
-        let _ = self.ends[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-            n.checked_add(1)
-        });
+        let _ =
+            self.ends[i].fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_add(1));
         if self.recorded.fetch_add(1, Ordering::AcqRel) + 1 == self.ends.len() {
             let _done = self.done.lock().unwrap();
             self.all_in.notify_all();
@@ -100,7 +98,9 @@ impl Ledger {
                 eprintln!("soak: task {i} lost: {ends} end(s), body ran {bodies} of {expected}");
             } else if ends > 1 || bodies > expected {
                 tally.duplicated += 1;
-                eprintln!("soak: task {i} duplicated: {ends} end(s), body ran {bodies} of {expected}");
+                eprintln!(
+                    "soak: task {i} duplicated: {ends} end(s), body ran {bodies} of {expected}"
+                );
             }
         }
         tally

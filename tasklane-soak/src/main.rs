@@ -72,7 +72,11 @@ fn parse_args() -> Result<Args, String> {
             "--batch" => args.batch = value(&mut it)?.max(1),
             "--idle" => args.idle = value(&mut it)?,
             "--verbose" => args.verbose = true,
-            other => return Err(format!("unknown argument {other:?}; use --tasks N [--batch B] [--idle I] [--verbose]")),
+            other => {
+                return Err(format!(
+                    "unknown argument {other:?}; use --tasks N [--batch B] [--idle I] [--verbose]"
+                ));
+            }
         }
     }
     Ok(args)

@@ -61,7 +61,11 @@ impl Echo {
 
     /// A task that, after the previous task of lane `value % LANES`, sends
     /// `value` on the lane's connection, reads it back, then calls `done`.
-    pub fn round_trip(self: &Arc<Self>, value: u64, done: impl FnOnce() + Send + 'static) -> Task<()> {
+    pub fn round_trip(
+        self: &Arc<Self>,
+        value: u64,
+        done: impl FnOnce() + Send + 'static,
+    ) -> Task<()> {
         let lane = (value % LANES as u64) as usize;
         let mut last = self.lanes[lane].last.lock().unwrap();
         let previous = last.take();

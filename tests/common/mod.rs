@@ -2,6 +2,8 @@
 //! watchdog so no test can hang, waits with a deadline.
 #![allow(dead_code)]
 
+pub mod child;
+
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tasklane::Runtime;

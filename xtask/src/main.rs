@@ -152,7 +152,9 @@ fn target_subdir(name: &str) -> String {
 
 /// Runs cargo with `args` and extra environment.
 fn cargo(args: &[&str], env: &[(&str, &str)]) -> Result<(), String> {
-    run(Command::new(cargo_bin()).args(args).envs(env.iter().copied()))
+    run(Command::new(cargo_bin())
+        .args(args)
+        .envs(env.iter().copied()))
 }
 
 /// Runs a command to its end; an error says how it failed.

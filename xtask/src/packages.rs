@@ -22,7 +22,9 @@ pub fn ensure(program: &str, packages: &[&str]) -> Result<(), String> {
         .status();
     match (update, install) {
         (Ok(u), Ok(i)) if u.success() && i.success() && runs(program) => Ok(()),
-        _ => Err(format!("{program} not found and apt-get could not install it; {how}")),
+        _ => Err(format!(
+            "{program} not found and apt-get could not install it; {how}"
+        )),
     }
 }
 

@@ -1,5 +1,6 @@
 //! `TcpListener`: accepts connections without a thread waiting in `accept`.
 
+use super::exhaustion::{Backoff, is_exhaustion};
 use super::stream::TcpStream;
 use crate::cancel::CancellationToken;
 use crate::io::op::{Op, WithCancel};
@@ -68,9 +69,27 @@ impl TcpListener {
     /// Waits for the next connection. Dropping the future before it
     /// completes accepts nothing: the connection stays queued for the next
     /// `accept`. C#: `TcpListener.AcceptSocketAsync` / `Socket.AcceptAsync`.
+    ///
+    /// Out of descriptors (`EMFILE`, `ENFILE`) or buffers, it does not
+    /// return the error: it reports it once and tries again after a wait
+    /// that doubles from 5 ms to 1 s, while the connections wait in the
+    /// backlog, so an accept loop neither spins nor dies and recovers as
+    /// soon as a descriptor frees up. (.NET and Tokio return the error,
+    /// and a loop that retries at once spins.) Other errors are returned.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let (s, addr) = Op::shared(&self.io, Interest::Read, |l| l.accept()).await?;
-        Ok((TcpStream::from_mio(s)?, addr))
+        let mut backoff: Option<Backoff> = None;
+        loop {
+            match Op::shared(&self.io, Interest::Read, |l| l.accept()).await {
+                Ok((s, addr)) => return Ok((TcpStream::from_mio(s)?, addr)),
+                Err(e) if is_exhaustion(&e) => {
+                    backoff
+                        .get_or_insert_with(Backoff::new)
+                        .wait(&e, self.local_addr().ok())
+                        .await
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// [`accept`](Self::accept), ending Canceled when `token` fires: an
@@ -106,6 +125,10 @@ impl TcpListener {
     /// Polls for a connection (for hand-written futures and servers that
     /// accept from one task). C#: `Socket.AcceptAsync(SocketAsyncEventArgs)`,
     /// the allocation-free form servers drive by hand.
+    ///
+    /// Unlike [`accept`](Self::accept), it returns every error, running out
+    /// of descriptors included: a caller that polls again at once on
+    /// `EMFILE` spins while connections wait; wait before polling again.
     pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
         let (s, addr) = ready!(
             self.io

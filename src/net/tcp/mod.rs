@@ -1,6 +1,7 @@
 //! TCP: listener, stream, owned halves.
 
 mod connect;
+mod exhaustion;
 mod listener;
 mod split;
 mod stream;
