@@ -321,13 +321,22 @@ fn work_from_outside_wakes_a_parked_worker_every_time() {
 
 #[test]
 fn pending_and_completed_counts_follow_the_queues() {
-    let rt = runtime(1);
+    // One thread, and no more: the supervisor would otherwise add one for
+    // the blocked worker and run the queued tasks before they are counted.
+    let rt = Runtime::builder()
+        .worker_threads(1)
+        .max_threads(1)
+        .thread_name("sched-test")
+        .build()
+        .expect("runtime");
     let (go_tx, go_rx) = mpsc::channel::<()>();
-    let blocker = rt.run(move || go_rx.recv().unwrap());
-    let _enter = rt.handle().enter();
-    wait_until("the blocker runs", || {
-        ThreadPool::completed_work_item_count() == 0
+    let (running_tx, running_rx) = mpsc::channel::<()>();
+    let blocker = rt.run(move || {
+        running_tx.send(()).unwrap();
+        go_rx.recv().unwrap()
     });
+    let _enter = rt.handle().enter();
+    running_rx.recv_timeout(DEADLINE).expect("the blocker runs");
     let before = ThreadPool::completed_work_item_count();
     let queued: Vec<Task<()>> = (0..5).map(|_| rt.run(|| ())).collect();
     assert!(ThreadPool::pending_work_item_count() >= 5);
