@@ -1,5 +1,6 @@
-//! SEMANTICS.md "Continuations": `continue_with` and its options, `unwrap`,
-//! and attached children.
+//! `continue_with` and its options (tokens, lazy cancellation, fallible
+//! bodies, options that exclude each other), `unwrap`, and attached
+//! children, as .NET's `ContinueWith` behaves.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -392,4 +393,101 @@ fn an_unobserved_parent_is_reported_once_for_its_attached_childs_fault() {
         let panic = panic.find::<PanicError>().expect("the child's panic");
         assert!(panic.to_string().contains("child failed"), "{panic}");
     }
+}
+
+#[test]
+fn a_token_cancels_the_continuation_at_once_unless_lazy() {
+    use tasklane::CancellationTokenSource;
+    let antecedent = TaskCompletionSource::<u8>::new();
+    let cts = CancellationTokenSource::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let r = ran.clone();
+    let eager = antecedent.task().continue_with_token(
+        move |_| r.fetch_add(1, Ordering::SeqCst),
+        &cts.token(),
+        O::NONE,
+    );
+    let r = ran.clone();
+    let lazy = antecedent.task().continue_with_token(
+        move |_| r.fetch_add(1, Ordering::SeqCst),
+        &cts.token(),
+        O::LAZY_CANCELLATION,
+    );
+    cts.cancel().unwrap();
+    // Eager: Canceled at once, for that token, before its antecedent.
+    assert!(eager.is_canceled());
+    assert_eq!(
+        eager
+            .wait()
+            .unwrap_err()
+            .first()
+            .as_canceled()
+            .unwrap()
+            .token(),
+        Some(&cts.token())
+    );
+    // Lazy: waits for the antecedent, then ends Canceled unrun.
+    assert!(!lazy.is_completed());
+    antecedent.set_result(1).unwrap();
+    assert!(lazy.wait().unwrap_err().is_canceled());
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    // An already-canceled token: Canceled at once; a live one lets it run.
+    let done = Task::from_result(1u8);
+    assert!(
+        done.continue_with_token(|_| 2, &cts.token(), O::NONE)
+            .is_canceled()
+    );
+    let live = CancellationTokenSource::new();
+    assert_eq!(
+        done.continue_with_token(|t| t.result().unwrap() + 1, &live.token(), O::NONE)
+            .result()
+            .unwrap(),
+        2
+    );
+}
+
+#[test]
+fn fallible_continuations_and_start_new_fault_with_the_error_itself() {
+    let c = Task::from_result(1u8).try_continue_with(|_| -> Result<u8, E> { Err(E) }, O::NONE);
+    let err = c.wait().unwrap_err();
+    assert!(err.first().downcast_ref::<E>().is_some(), "{err}");
+    assert!(c.is_faulted());
+    let ok =
+        Task::from_result(1u8).try_continue_with(|t| Ok::<_, E>(t.result().unwrap() + 1), O::NONE);
+    assert_eq!(ok.result().unwrap(), 2);
+    let s = Task::<u8>::try_start_new(|| Err(E), TaskCreationOptions::NONE);
+    assert!(s.wait().unwrap_err().first().downcast_ref::<E>().is_some());
+    let a = Task::<u8>::try_start_new_async(async { Err(E) }, TaskCreationOptions::NONE);
+    assert!(a.wait().unwrap_err().first().downcast_ref::<E>().is_some());
+}
+
+#[test]
+fn invalid_arguments_are_typed_errors_at_the_call() {
+    use tasklane::task::InvalidOperationError;
+    let conflicting = |o: O| {
+        let c = Task::from_result(1u8).continue_with(|_| 1u8, o);
+        assert!(c.is_faulted(), "{o:?}");
+        assert!(matches!(
+            c.exception()
+                .unwrap()
+                .first()
+                .downcast_ref::<InvalidOperationError>(),
+            Some(InvalidOperationError::ConflictingOptions(_))
+        ));
+    };
+    conflicting(O::ONLY_ON_RAN_TO_COMPLETION | O::ONLY_ON_FAULTED);
+    conflicting(O::LONG_RUNNING | O::EXECUTE_SYNCHRONOUSLY);
+    let cts = tasklane::CancellationTokenSource::new();
+    assert_eq!(
+        Task::<u8>::from_canceled_with(cts.token()).unwrap_err(),
+        InvalidOperationError::TokenNotCanceled
+    );
+    let tcs = TaskCompletionSource::<u8>::new();
+    assert_eq!(
+        tcs.set_errors(Vec::new()).unwrap_err(),
+        InvalidOperationError::EmptyErrorList
+    );
+    assert!(!tcs.is_completed(), "nothing changed");
+    let any = Task::<u8>::when_any(Vec::new());
+    assert!(any.is_faulted());
 }

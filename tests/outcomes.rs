@@ -326,3 +326,31 @@ fn observed_faults_are_never_reported() {
         assert!(reports_for(id).is_empty(), "task {id} was observed");
     }
 }
+
+#[test]
+fn flatten_is_breadth_first_and_the_base_exception_is_the_innermost_single_error() {
+    use tasklane::AggregateError;
+    let e = |s: &str| TaskError::new(std::io::Error::other(s.to_owned()));
+    let agg = |v: Vec<TaskError>| TaskError::new(AggregateError::from_errors(v).unwrap());
+    // .NET's Flatten: this aggregate's own errors first, then the errors of
+    // the aggregates it holds, in order, then theirs.
+    let outer = AggregateError::from_errors(vec![
+        agg(vec![e("b"), agg(vec![e("d")])]),
+        e("a"),
+        agg(vec![e("c")]),
+    ])
+    .unwrap();
+    let order: Vec<String> = outer.flatten().iter().map(|e| e.to_string()).collect();
+    assert_eq!(order, ["a", "b", "c", "d"]);
+    // GetBaseException: into single-error aggregates, down to the error.
+    let nested = AggregateError::one(agg(vec![agg(vec![e("root")])]));
+    assert_eq!(nested.get_base_exception().to_string(), "root");
+    // An aggregate of several is its own base.
+    let several = AggregateError::from_errors(vec![e("x"), e("y")]).unwrap();
+    assert!(std::ptr::addr_eq(
+        several.get_base_exception() as *const _,
+        &several as *const AggregateError
+    ));
+    let canceled = AggregateError::one(TaskError::canceled());
+    assert!(canceled.get_base_exception().to_string().contains("cancel"));
+}

@@ -11,8 +11,8 @@ use crate::task::cell::Outcome;
 use crate::task::raw::TaskRef;
 use crate::task::spawn::Spawn;
 use crate::task::{
-    AggregateError, AsyncBody, CanceledError, ClosureBody, Task, TaskCreationOptions, TaskError,
-    TryClosureBody, work_error,
+    AggregateError, AsyncBody, CanceledError, ClosureBody, ContinuationBody, ContinuationOptions,
+    Task, TaskCreationOptions, TaskError, TryClosureBody, work_error,
 };
 use std::error::Error;
 use std::future::Future;
@@ -108,6 +108,44 @@ where
     }
 }
 
+/// While `task` has not started, lets `token` cancel it at once, as C#
+/// does for work started with a token (the callback claims the task only if
+/// it was never polled). The registration waits in `slot`, which the task's
+/// [`TokenGate`] empties when it first runs.
+fn arm<T>(task: &Task<T>, token: &CancellationToken, slot: &SharedSlot) {
+    if task.is_completed() || !token.can_be_canceled() {
+        return;
+    }
+    let target = TaskRef::new_ref(task.raw());
+    let fired = token.clone();
+    let registration = token.register_internal(move || {
+        target
+            .raw()
+            .cancel_if_unstarted(CanceledError::with_token(fired));
+    });
+    let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
+    match *g {
+        Slot::Empty => *g = Slot::Held(registration),
+        // Already running (or done): the registration is not needed.
+        Slot::Started | Slot::Held(_) => {
+            drop(g);
+            drop(registration);
+        }
+    }
+}
+
+/// `body`, ended Canceled unpolled if `token` fired before it first ran.
+fn gate<B>(body: B, token: &CancellationToken) -> (TokenGate<B>, SharedSlot) {
+    let slot: SharedSlot = Arc::new(Mutex::new(Slot::Empty));
+    let gate = TokenGate {
+        body,
+        token: token.clone(),
+        started: false,
+        slot: slot.clone(),
+    };
+    (gate, slot)
+}
+
 impl<T: Send + 'static> Task<T> {
     #[track_caller]
     fn spawn_gated<B>(body: B, token: &CancellationToken) -> Task<T>
@@ -115,38 +153,12 @@ impl<T: Send + 'static> Task<T> {
         B: Future<Output = Outcome<T>> + Send + 'static,
     {
         if token.is_cancellation_requested() {
-            return Task::from_canceled_with(token.clone());
+            return Task::canceled_by(token.clone());
         }
-        let slot: SharedSlot = Arc::new(Mutex::new(Slot::Empty));
-        let task = Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller()).spawn(
-            TokenGate {
-                body,
-                token: token.clone(),
-                started: false,
-                slot: slot.clone(),
-            },
-        );
-        if task.is_completed() || !token.can_be_canceled() {
-            return task;
-        }
-        // While queued, the token cancels the task at once, as C# does (the
-        // callback claims the task only if it was never polled).
-        let target = TaskRef::new_ref(task.raw());
-        let fired = token.clone();
-        let registration = token.register_internal(move || {
-            target
-                .raw()
-                .cancel_if_unstarted(CanceledError::with_token(fired));
-        });
-        let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
-        match *g {
-            Slot::Empty => *g = Slot::Held(registration),
-            // Already running (or done): the registration is not needed.
-            Slot::Started | Slot::Held(_) => {
-                drop(g);
-                drop(registration);
-            }
-        }
+        let (gated, slot) = gate(body, token);
+        let task =
+            Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller()).spawn(gated);
+        arm(&task, token, &slot);
         task
     }
 
@@ -238,5 +250,85 @@ impl<T: Send + 'static> Task<T> {
             },
             token,
         )
+    }
+}
+
+impl<A: Send + Sync + 'static> Task<A> {
+    /// As [`continue_with`](Task::continue_with), with a token: if it fires
+    /// before the continuation runs, the continuation ends Canceled (for
+    /// that token) without running `f`, at once, even before its antecedent
+    /// completes; with [`ContinuationOptions::LAZY_CANCELLATION`], only
+    /// once the antecedent has completed. Once `f` runs the token is only
+    /// cooperative. C#: `Task.ContinueWith(…, CancellationToken,
+    /// TaskContinuationOptions, TaskScheduler.Default)`.
+    ///
+    /// ```
+    /// use tasklane::{CancellationTokenSource, ContinuationOptions, TaskCompletionSource};
+    /// let antecedent = TaskCompletionSource::<u8>::new();
+    /// let cts = CancellationTokenSource::new();
+    /// let c = antecedent.task().continue_with_token(|_| 1, &cts.token(), ContinuationOptions::NONE);
+    /// cts.cancel().unwrap();
+    /// assert!(c.is_canceled(), "at once, before the antecedent completes");
+    /// ```
+    #[track_caller]
+    pub fn continue_with_token<U, F>(
+        &self,
+        f: F,
+        token: &CancellationToken,
+        options: ContinuationOptions,
+    ) -> Task<U>
+    where
+        F: FnOnce(&Task<A>) -> U + Send + 'static,
+        U: Send + 'static,
+    {
+        let body = ContinuationBody::new(self.clone(), move |t: &Task<A>| Ok(f(t)), options);
+        self.spawn_continuation_gated(body, token, options)
+    }
+
+    /// As [`continue_with_token`](Task::continue_with_token) for a fallible
+    /// `f`: `Err(e)` faults the continuation with `e`; a [`CanceledError`]
+    /// carrying `token`, once it fired, cancels it (.NET's rule for work
+    /// started with a token). C#: `ContinueWith(…, CancellationToken, …)`
+    /// with a delegate that throws.
+    #[track_caller]
+    pub fn try_continue_with_token<U, E, F>(
+        &self,
+        f: F,
+        token: &CancellationToken,
+        options: ContinuationOptions,
+    ) -> Task<U>
+    where
+        F: FnOnce(&Task<A>) -> Result<U, E> + Send + 'static,
+        E: Error + Send + Sync + 'static,
+        U: Send + 'static,
+    {
+        let own = token.clone();
+        let body = ContinuationBody::new(
+            self.clone(),
+            move |t: &Task<A>| {
+                f(t).map_err(|e| AggregateError::one(work_error(TaskError::new(e), Some(&own))))
+            },
+            options,
+        );
+        self.spawn_continuation_gated(body, token, options)
+    }
+
+    #[track_caller]
+    fn spawn_continuation_gated<U, B>(
+        &self,
+        body: B,
+        token: &CancellationToken,
+        options: ContinuationOptions,
+    ) -> Task<U>
+    where
+        B: Future<Output = Outcome<U>> + Send + 'static,
+        U: Send + 'static,
+    {
+        let (gated, slot) = gate(body, token);
+        let task = self.spawn_continuation(gated, options, Location::caller());
+        if !options.contains(ContinuationOptions::LAZY_CANCELLATION) {
+            arm(&task, token, &slot);
+        }
+        task
     }
 }

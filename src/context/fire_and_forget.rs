@@ -207,7 +207,7 @@ fn watch(task: ErasedTask, ctx: Option<Arc<dyn SynchronizationContext>>) {
     });
     match crate::task::handle_register(raw, Continuation::Waker(Waker::from(watcher.clone()))) {
         Registered::Stored(_) => {}
-        Registered::MustDrain => crate::task::cell::run_continuations(raw),
+        Registered::MustDrain => crate::task::run_continuations::run_continuations(raw),
         Registered::Completed(_) => watcher.fire(),
     }
 }

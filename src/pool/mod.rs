@@ -539,6 +539,10 @@ impl Schedule for Shared {
         worker::is_worker_of(self)
     }
 
+    fn runs_continuations_anywhere(&self) -> bool {
+        true
+    }
+
     fn describe(&self) -> String {
         format!("pool #{}", self.id)
     }

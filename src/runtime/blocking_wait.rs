@@ -68,7 +68,7 @@ fn park_until_complete(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     let key = match crate::task::handle_register(raw, Continuation::Waker(waker)) {
         Registered::Stored(k) => k,
         Registered::MustDrain => {
-            crate::task::cell::run_continuations(raw);
+            crate::task::run_continuations::run_continuations(raw);
             return WaitOutcome::Completed;
         }
         Registered::Completed(_) => return WaitOutcome::Completed,

@@ -74,20 +74,56 @@ impl AggregateError {
     }
 
     /// Nested aggregates (a fault whose error is itself an `AggregateError`)
-    /// replaced by their inner errors, recursively. C#:
-    /// `AggregateException.Flatten()`.
+    /// replaced by their inner errors, in .NET's order: breadth first, so
+    /// this aggregate's own errors come first (in order), then those of the
+    /// aggregates it holds, then theirs. C#: `AggregateException.Flatten()`.
+    ///
+    /// ```
+    /// use tasklane::{AggregateError, TaskError};
+    /// let e = |s: &str| TaskError::new(std::io::Error::other(s.to_owned()));
+    /// let inner = AggregateError::from_errors(vec![e("b"), e("c")]).unwrap();
+    /// let outer = AggregateError::from_errors(vec![TaskError::new(inner), e("a")]).unwrap();
+    /// let order: Vec<String> = outer.flatten().iter().map(|e| e.to_string()).collect();
+    /// assert_eq!(order, ["a", "b", "c"]);
+    /// ```
     pub fn flatten(&self) -> AggregateError {
         let mut out = Vec::new();
-        fn walk(errors: &[TaskError], out: &mut Vec<TaskError>) {
-            for e in errors {
+        let mut queue: std::collections::VecDeque<&AggregateError> = [self].into();
+        while let Some(agg) = queue.pop_front() {
+            for e in agg.errors() {
                 match e.downcast_ref::<AggregateError>() {
-                    Some(inner) => walk(inner.errors(), out),
+                    Some(inner) => queue.push_back(inner),
                     None => out.push(e.clone()),
                 }
             }
         }
-        walk(self.errors(), &mut out);
         AggregateError::from_errors(out).unwrap_or_else(|| self.clone())
+    }
+
+    /// The error at the root of this one: while an aggregate holds exactly
+    /// one error and that error is itself an aggregate, go into it; the
+    /// result is that single non-aggregate error, or the innermost
+    /// aggregate holding several. C#: `AggregateException.GetBaseException()`.
+    ///
+    /// ```
+    /// use tasklane::{AggregateError, TaskError};
+    /// let io = TaskError::new(std::io::Error::other("disk"));
+    /// let nested = AggregateError::one(TaskError::new(AggregateError::one(io)));
+    /// let base = nested.get_base_exception();
+    /// assert_eq!(base.to_string(), "disk");
+    /// ```
+    pub fn get_base_exception(&self) -> &(dyn Error + Send + Sync + 'static) {
+        let mut agg = self;
+        loop {
+            if agg.len() != 1 {
+                return agg;
+            }
+            let only = agg.first();
+            match only.downcast_ref::<AggregateError>() {
+                Some(inner) => agg = inner,
+                None => return only,
+            }
+        }
     }
 
     /// The first error of type `E`, searching nested aggregates too.

@@ -358,7 +358,7 @@ pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
     // The outcome is visible to everyone from here on.
     let completed = header.state.transition_to_complete(kind, faults_to);
     if completed.drain_continuations {
-        run_continuations(raw);
+        super::run_continuations::run_continuations(raw);
     }
     if completed.report_unobserved {
         // Nobody can observe it any more: report now.
@@ -383,67 +383,5 @@ pub(crate) fn finish(raw: RawTask, kind: FinalKind) {
             }
         }
         None => raw.ref_dec(),
-    }
-}
-
-thread_local! {
-    /// How deep inline continuations are nested on this thread.
-    static INLINE_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-/// Continuations nested deeper than this on one stack are queued instead of
-/// run inline (.NET's stack guard does the same).
-const MAX_INLINE_DEPTH: u32 = 16;
-
-/// Drains the continuation list of a completed task and runs each entry.
-pub(crate) fn run_continuations(raw: RawTask) {
-    let header = raw.header();
-    let asynchronous = header
-        .options
-        .contains(super::TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY);
-    let conts = header.continuations.take_all();
-    let run = || {
-        for c in conts {
-            run_continuation(raw, c, asynchronous);
-        }
-    };
-    if asynchronous {
-        super::schedule::with_remote_wakes(run);
-    } else {
-        run();
-    }
-}
-
-/// Runs one continuation taken from the list of `antecedent`, completed.
-pub(crate) fn run_continuation(
-    antecedent: RawTask,
-    c: super::continuation::Continuation,
-    asynchronous: bool,
-) {
-    use super::continuation::Continuation;
-    use super::state::TransitionToNotified;
-    match c {
-        Continuation::Waker(w) => {
-            // Waking user wakers is user code: a panic must not skip the
-            // other continuations.
-            guard::contain(|| site(antecedent, ErrorOrigin::Waker), || w.wake());
-        }
-        Continuation::Inline(task) => {
-            let raw = task.into_raw();
-            match raw.header().state.transition_to_notified_by_val() {
-                TransitionToNotified::Submit => {
-                    let depth = INLINE_DEPTH.with(|d| d.get());
-                    if asynchronous || depth >= MAX_INLINE_DEPTH {
-                        super::schedule::schedule(Notified(raw), false);
-                    } else {
-                        INLINE_DEPTH.with(|d| d.set(depth + 1));
-                        Notified(raw).run();
-                        INLINE_DEPTH.with(|d| d.set(depth));
-                    }
-                }
-                TransitionToNotified::DoNothing => {}
-                TransitionToNotified::Dealloc => raw.dealloc(),
-            }
-        }
     }
 }

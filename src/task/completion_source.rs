@@ -186,6 +186,23 @@ impl<T> TaskCompletionSource<T> {
         self.set_canceled_with(token).is_ok()
     }
 
+    /// Completes the task with `outcome` as it is (a value, faults, or a
+    /// cancellation); false if already complete. For the runtime's own
+    /// promises (`when_all`), which hand on errors unchanged.
+    pub(crate) fn try_complete_with(&self, outcome: Outcome<T>) -> bool {
+        let kind = match &outcome {
+            Ok(_) => FinalKind::RanToCompletion,
+            Err(agg) if agg.is_canceled() => FinalKind::Canceled,
+            Err(_) => FinalKind::Faulted,
+        };
+        self.try_complete(outcome, kind).is_ok()
+    }
+
+    /// The task of this source, without a handle.
+    pub(crate) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
     fn cancel_with(&self, c: CanceledError) -> Result<(), InvalidOperationError> {
         self.try_complete(
             Err(AggregateError::one(TaskError::Canceled(c))),

@@ -9,17 +9,38 @@
 //! after pushing; the completer sets COMPLETE. Both are read-modify-writes on
 //! one word, so at least one side sees the other, and exactly one drains.
 
-use super::raw::TaskRef;
+use super::raw::{RawTask, TaskRef};
 use crate::loom::sync::Mutex;
+use std::sync::Arc;
 use std::task::Waker;
 
-/// One thing to run when the task completes.
+/// One thing to run when the task completes (`run_continuations.rs` says in
+/// which order, and where).
 pub(crate) enum Continuation {
-    /// An awaiter: wake it.
+    /// An awaiter: wake it. The first awaiter that is a tasklane task may
+    /// run on the completing thread (.NET's await continuation).
     Waker(Waker),
-    /// A continuation task to run on the completing thread
-    /// (ExecuteSynchronously), unless continuations must run asynchronously.
+    /// A `continue_with` continuation to run on the completing thread
+    /// (EXECUTE_SYNCHRONOUSLY), unless continuations must run
+    /// asynchronously.
     Inline(TaskRef),
+    /// A `continue_with` continuation to queue on its home.
+    Queue(TaskRef),
+    /// Bookkeeping the completing thread runs inline (`when_all`,
+    /// `when_any`): the input at this index completed. C#:
+    /// `ITaskCompletionAction`.
+    Action(Arc<dyn CompletionAction>, usize),
+}
+
+/// Code a completing task runs on its own thread for a continuation, with
+/// the index its registrant gave. C#: `ITaskCompletionAction`.
+pub(crate) trait CompletionAction: Send + Sync {
+    /// The input registered under `index` completed.
+    fn invoke(&self, index: usize);
+
+    /// The task that waits through this action (the wait-for graph follows
+    /// it as it follows a waker).
+    fn waiting_task(&self) -> Option<RawTask>;
 }
 
 struct Inner {
@@ -127,14 +148,14 @@ impl ContinuationList {
         }
     }
 
-    /// Marks the list completed and takes every entry, in registration order.
-    pub(crate) fn take_all(&self) -> impl Iterator<Item = Continuation> + use<> {
+    /// Marks the list completed and takes every entry: the first, and the
+    /// rest in registration order (holes where entries were removed).
+    pub(crate) fn take_all(&self) -> (Option<Continuation>, Vec<Option<Continuation>>) {
         let mut g = crate::loom::lock(&self.inner);
         g.completed = true;
         let first = g.first.take();
         let rest = std::mem::take(&mut g.rest);
-        drop(g);
-        first.into_iter().chain(rest.into_iter().flatten())
+        (first, rest)
     }
 
     /// Calls `f` with every task waiting on this list: the tasks behind
@@ -151,7 +172,12 @@ impl ContinuationList {
                         f(task);
                     }
                 }
-                Continuation::Inline(task) => f(task.raw()),
+                Continuation::Inline(task) | Continuation::Queue(task) => f(task.raw()),
+                Continuation::Action(action, _) => {
+                    if let Some(task) = action.waiting_task() {
+                        f(task);
+                    }
+                }
             }
         }
     }

@@ -3,9 +3,12 @@
 use super::cell::Outcome;
 use super::continuation::{Continuation, Registered};
 use super::header::TaskKind;
-use super::raw::{TaskRef, waker};
+use super::raw::TaskRef;
 use super::spawn::{Spawn, Start};
-use super::{AggregateError, CancelReason, CanceledError, ContinuationOptions, Task, TaskError};
+use super::{
+    AggregateError, CancelReason, CanceledError, ContinuationOptions, Task, TaskError, work_error,
+};
+use std::error::Error;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -13,17 +16,27 @@ use std::task::{Context, Poll};
 
 /// The body of a continuation: runs `f` on the completed antecedent if the
 /// options allow, else ends Canceled.
-struct ContinuationBody<A, F> {
+pub(crate) struct ContinuationBody<A, F> {
     antecedent: Task<A>,
     f: Option<F>,
     options: ContinuationOptions,
+}
+
+impl<A, F> ContinuationBody<A, F> {
+    pub(crate) fn new(antecedent: Task<A>, f: F, options: ContinuationOptions) -> Self {
+        ContinuationBody {
+            antecedent,
+            f: Some(f),
+            options,
+        }
+    }
 }
 
 impl<A, F> Unpin for ContinuationBody<A, F> {}
 
 impl<A, F, U> Future for ContinuationBody<A, F>
 where
-    F: FnOnce(&Task<A>) -> U,
+    F: FnOnce(&Task<A>) -> Outcome<U>,
 {
     type Output = Outcome<U>;
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<U>> {
@@ -38,7 +51,7 @@ where
             ))));
         }
         let f = self.f.take().expect("a continuation runs once");
-        Poll::Ready(Ok(f(&self.antecedent)))
+        Poll::Ready(f(&self.antecedent))
     }
 }
 
@@ -47,7 +60,11 @@ impl<T: Send + Sync + 'static> Task<T> {
     /// `f`'s result. `options` choose when it runs (a condition that fails
     /// ends the continuation Canceled) and where (queued to the pool, or
     /// `EXECUTE_SYNCHRONOUSLY` on the completing thread). A continuation added
-    /// to a completed task still runs. C#: `Task.ContinueWith`.
+    /// to a completed task still runs. Options that exclude each other
+    /// (`ONLY_ON_RAN_TO_COMPLETION | ONLY_ON_FAULTED`, `LONG_RUNNING |
+    /// EXECUTE_SYNCHRONOUSLY`) make the returned task Faulted at once with
+    /// [`InvalidOperationError::ConflictingOptions`] (C# throws
+    /// `ArgumentOutOfRangeException` at the call). C#: `Task.ContinueWith`.
     ///
     /// ```
     /// use tasklane::{ContinuationOptions, Task};
@@ -61,33 +78,82 @@ impl<T: Send + Sync + 'static> Task<T> {
         F: FnOnce(&Task<T>) -> U + Send + 'static,
         U: Send + 'static,
     {
+        let body = ContinuationBody::new(self.clone(), move |t: &Task<T>| Ok(f(t)), options);
+        self.spawn_continuation(body, options, Location::caller())
+    }
+
+    /// As [`continue_with`](Task::continue_with), for a fallible `f`:
+    /// returning `Err(e)` faults the continuation with `e` itself
+    /// (recoverable by `downcast_ref`), and a [`CanceledError`] faults it
+    /// too, as an exception from a C# continuation delegate does (only a
+    /// token given with [`continue_with_token`](Task::continue_with_token)
+    /// cancels it). C#: `Task.ContinueWith` with a delegate that throws.
+    ///
+    /// ```
+    /// use tasklane::{ContinuationOptions, Task};
+    /// let c = Task::run(|| 1).try_continue_with(
+    ///     |_| -> Result<u8, std::io::Error> { Err(std::io::Error::other("no")) },
+    ///     ContinuationOptions::NONE,
+    /// );
+    /// let err = c.wait().unwrap_err();
+    /// assert!(err.first().downcast_ref::<std::io::Error>().is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_continue_with<U, E, F>(&self, f: F, options: ContinuationOptions) -> Task<U>
+    where
+        F: FnOnce(&Task<T>) -> Result<U, E> + Send + 'static,
+        E: Error + Send + Sync + 'static,
+        U: Send + 'static,
+    {
+        let body = ContinuationBody::new(
+            self.clone(),
+            move |t: &Task<T>| {
+                f(t).map_err(|e| AggregateError::one(work_error(TaskError::new(e), None)))
+            },
+            options,
+        );
+        self.spawn_continuation(body, options, Location::caller())
+    }
+
+    /// Makes the continuation task of `body` and registers it on this task.
+    /// Options that exclude each other give a task Faulted at once.
+    pub(crate) fn spawn_continuation<U, B>(
+        &self,
+        body: B,
+        options: ContinuationOptions,
+        location: &'static Location<'static>,
+    ) -> Task<U>
+    where
+        B: Future<Output = Outcome<U>> + Send + 'static,
+        U: Send + 'static,
+    {
+        if let Err(e) = options.validate() {
+            return super::completion_source::completed_task(Err(AggregateError::one(
+                TaskError::new(e),
+            )));
+        }
         let spawn = Spawn {
             home: crate::runtime::current_home(),
             options: options.creation_options(),
-            location: Location::caller(),
+            location,
             kind: TaskKind::Continuation,
             start: Start::Waiting,
-        };
-        let body = ContinuationBody {
-            antecedent: self.clone(),
-            f: Some(f),
-            options,
         };
         let task = spawn.spawn(body);
         let raw = task.raw();
         let entry = if options.contains(ContinuationOptions::EXECUTE_SYNCHRONOUSLY) {
             Continuation::Inline(TaskRef::new_ref(raw))
         } else {
-            Continuation::Waker(waker(raw))
+            Continuation::Queue(TaskRef::new_ref(raw))
         };
         let asynchronous = self
             .creation_options()
             .contains(super::TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY);
         match super::handle::register(self.raw(), entry) {
             Registered::Stored(_) => {}
-            Registered::MustDrain => super::cell::run_continuations(self.raw()),
+            Registered::MustDrain => super::run_continuations::run_continuations(self.raw()),
             Registered::Completed(entry) => {
-                super::cell::run_continuation(self.raw(), entry, asynchronous)
+                super::run_continuations::run_continuation(self.raw(), entry, asynchronous)
             }
         }
         task

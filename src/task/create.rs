@@ -102,6 +102,31 @@ impl<T: Send + 'static> Task<T> {
         Spawn::work(options, Location::caller()).spawn(AsyncBody::new(future))
     }
 
+    /// As [`start_new`](Task::start_new) for a fallible `f`: `Err(e)` faults
+    /// the task with `e` itself (as [`try_run`](Task::try_run)). C#:
+    /// `Task.Factory.StartNew(…, options)` with a body that throws.
+    #[track_caller]
+    pub fn try_start_new<F, E>(f: F, options: TaskCreationOptions) -> Task<T>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        Spawn::work(options, Location::caller()).spawn(TryClosureBody::new(f, None))
+    }
+
+    /// As [`start_new_async`](Task::start_new_async) for a fallible future:
+    /// `Err(e)` faults the task with `e`, a [`CanceledError`] cancels it (as
+    /// [`try_run_async`](Task::try_run_async)). C#:
+    /// `Task.Factory.StartNew(async () => …, options).Unwrap()`.
+    #[track_caller]
+    pub fn try_start_new_async<Fut, E>(future: Fut, options: TaskCreationOptions) -> Task<T>
+    where
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Error + Send + Sync + 'static,
+    {
+        Spawn::work(options, Location::caller()).spawn(TryAsyncBody::new(future))
+    }
+
     /// Creates a cold task (status `Created`) that runs `f` only after
     /// [`start`](Task::start). C#: `new Task<T>(() => …)`.
     #[track_caller]
@@ -173,9 +198,33 @@ impl<T> Task<T> {
         ))))
     }
 
-    /// A task already canceled by `token`. C#: `Task.FromCanceled(token)`.
+    /// A task already canceled by `token`, which must be canceled: a token
+    /// that is not is misuse, [`InvalidOperationError::TokenNotCanceled`]
+    /// (C#: `ArgumentOutOfRangeException`). C#: `Task.FromCanceled(token)`.
+    ///
+    /// ```
+    /// use tasklane::{CancellationTokenSource, InvalidOperationError, Task};
+    /// let cts = CancellationTokenSource::new();
+    /// assert_eq!(
+    ///     Task::<u8>::from_canceled_with(cts.token()).unwrap_err(),
+    ///     InvalidOperationError::TokenNotCanceled
+    /// );
+    /// cts.cancel().unwrap();
+    /// assert!(Task::<u8>::from_canceled_with(cts.token()).unwrap().is_canceled());
+    /// ```
     #[track_caller]
-    pub fn from_canceled_with(token: crate::cancel::CancellationToken) -> Task<T> {
+    pub fn from_canceled_with(
+        token: crate::cancel::CancellationToken,
+    ) -> Result<Task<T>, InvalidOperationError> {
+        if !token.is_cancellation_requested() {
+            return Err(InvalidOperationError::TokenNotCanceled);
+        }
+        Ok(Self::canceled_by(token))
+    }
+
+    /// A task canceled by `token` (the caller knows it is canceled).
+    #[track_caller]
+    pub(crate) fn canceled_by(token: crate::cancel::CancellationToken) -> Task<T> {
         completed_task(Err(AggregateError::one(TaskError::Canceled(
             CanceledError::with_token(token),
         ))))

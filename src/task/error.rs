@@ -371,8 +371,16 @@ pub enum InvalidOperationError {
     EmptyErrorList,
     /// A blocking wait was called where it can never finish.
     WouldDeadlock(&'static str),
-    /// `when_any` was given no tasks.
-    EmptyWhenAny,
+    /// `when_any`, `wait_any` (named here) were given no tasks. C#: the
+    /// `ArgumentException` of `Task.WhenAny(new Task[0])`.
+    NoTasks(&'static str),
+    /// `from_canceled_with` was given a token that is not canceled. C#: the
+    /// `ArgumentOutOfRangeException` of `Task.FromCanceled`.
+    TokenNotCanceled,
+    /// Options that exclude each other were given together (which, and
+    /// why). C#: the `ArgumentOutOfRangeException` of `ContinueWith` and
+    /// `StartNew`.
+    ConflictingOptions(&'static str),
     /// `into_output` / `into_result` found other handles to the task, so the
     /// output cannot be moved out; it stays in the task for them.
     OutputShared,
@@ -401,8 +409,14 @@ impl fmt::Display for InvalidOperationError {
                 f.write_str("set_errors needs at least one error")
             }
             InvalidOperationError::WouldDeadlock(why) => write!(f, "this wait would deadlock: {why}"),
-            InvalidOperationError::EmptyWhenAny => {
-                f.write_str("when_any needs at least one task")
+            InvalidOperationError::NoTasks(operation) => {
+                write!(f, "{operation} needs at least one task")
+            }
+            InvalidOperationError::TokenNotCanceled => f.write_str(
+                "from_canceled_with needs a token that is canceled; use a canceled source's token",
+            ),
+            InvalidOperationError::ConflictingOptions(why) => {
+                write!(f, "these options exclude each other: {why}")
             }
             InvalidOperationError::OutputShared => f.write_str(
                 "the output cannot be moved out while other handles to the task exist; drop them first, or await a clone of the task",

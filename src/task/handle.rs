@@ -171,7 +171,7 @@ impl<T> Task<T> {
         )
     }
 
-    fn wait_outcome(&self, deadline: Option<Instant>) -> WaitOutcome {
+    pub(crate) fn wait_outcome(&self, deadline: Option<Instant>) -> WaitOutcome {
         if self.is_completed() {
             return WaitOutcome::Completed;
         }
@@ -205,7 +205,7 @@ impl<T> Task<T> {
                 false
             }
             Registered::MustDrain => {
-                super::cell::run_continuations(self.raw);
+                super::run_continuations::run_continuations(self.raw);
                 true
             }
             Registered::Completed(_) => true,

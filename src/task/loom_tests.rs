@@ -75,10 +75,10 @@ fn completion_races_continuation_registration() {
         match super::handle::register(antecedent.raw(), entry) {
             super::continuation::Registered::Stored(_) => {}
             super::continuation::Registered::MustDrain => {
-                super::cell::run_continuations(antecedent.raw())
+                super::run_continuations::run_continuations(antecedent.raw())
             }
             super::continuation::Registered::Completed(c) => {
-                super::cell::run_continuation(antecedent.raw(), c, false)
+                super::run_continuations::run_continuation(antecedent.raw(), c, false)
             }
         }
         setter.join().unwrap();
@@ -344,5 +344,42 @@ fn a_released_claim_is_rescheduled_whatever_the_old_entry_did() {
         home.run_all();
         assert_eq!(polls.load(Ordering::SeqCst), 2);
         assert_eq!(task.try_result().expect("completed").unwrap(), 9);
+    });
+}
+
+/// Two inputs of `when_all` completing on two threads: exactly one of them
+/// finds the count at zero and completes the promise, with both values.
+#[test]
+fn when_all_inputs_completing_together_complete_it_once() {
+    loom::model(|| {
+        let (a, b) = (
+            TaskCompletionSource::<u32>::new(),
+            TaskCompletionSource::<u32>::new(),
+        );
+        let all = Task::when_all(vec![a.task(), b.task()]);
+        let other = loom::thread::spawn(move || a.set_result(1).unwrap());
+        b.set_result(2).unwrap();
+        other.join().unwrap();
+        assert_eq!(all.try_result().expect("complete").unwrap(), vec![1, 2]);
+    });
+}
+
+/// Two inputs of `when_any` completing on two threads while the other is
+/// still being registered: one winner, and the loser's action is removed
+/// or ran, never left behind.
+#[test]
+fn when_any_inputs_completing_together_pick_one_winner() {
+    loom::model(|| {
+        let (a, b) = (
+            TaskCompletionSource::<u32>::new(),
+            TaskCompletionSource::<u32>::new(),
+        );
+        let (ta, tb) = (a.task(), b.task());
+        let setter = loom::thread::spawn(move || a.set_result(1).unwrap());
+        let any = Task::when_any(vec![ta.clone(), tb.clone()]);
+        b.set_result(2).unwrap();
+        setter.join().unwrap();
+        let winner = any.try_result().expect("complete").unwrap();
+        assert!(winner == ta || winner == tb);
     });
 }

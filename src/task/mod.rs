@@ -21,11 +21,13 @@ pub(crate) mod header;
 mod options;
 pub(crate) mod raw;
 pub(crate) mod registry;
+pub(crate) mod run_continuations;
 pub(crate) mod schedule;
 pub(crate) mod spawn;
 pub(crate) mod state;
 mod status;
 mod value_task;
+mod wait_many;
 mod yield_now;
 
 #[cfg(all(test, loom))]
@@ -52,5 +54,6 @@ pub use yield_now::{YieldNow, yield_now};
 
 pub(crate) use body::{AsyncBody, ClosureBody, TryClosureBody, work_error};
 pub(crate) use cell::Outcome;
+pub(crate) use continue_with::ContinuationBody;
 pub(crate) use handle::ErasedTask;
 pub(crate) use handle::register as handle_register;

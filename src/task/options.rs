@@ -110,6 +110,11 @@ flags! {
         DENY_CHILD_ATTACH = 1 << 6;
         /// The continuation runs on a dedicated thread. C#: `LongRunning`.
         LONG_RUNNING = 1 << 7;
+        /// With a token (`continue_with_token`): a cancellation before the
+        /// antecedent completes takes effect only then, so the continuation
+        /// never completes before its antecedent. Without it the token
+        /// cancels the continuation at once. C#: `LazyCancellation`.
+        LAZY_CANCELLATION = 1 << 8;
     }
 }
 
@@ -130,6 +135,29 @@ impl ContinuationOptions {
             o |= TaskCreationOptions::LONG_RUNNING;
         }
         o
+    }
+
+    /// Options that exclude each other: every outcome excluded, or a
+    /// dedicated thread asked together with the completing thread. C#: the
+    /// `ArgumentOutOfRangeException` of `ContinueWith`.
+    pub(crate) fn validate(self) -> Result<(), crate::task::InvalidOperationError> {
+        use crate::task::InvalidOperationError::ConflictingOptions;
+        let none = ContinuationOptions::NOT_ON_RAN_TO_COMPLETION
+            | ContinuationOptions::NOT_ON_FAULTED
+            | ContinuationOptions::NOT_ON_CANCELED;
+        if self.contains(none) {
+            return Err(ConflictingOptions(
+                "the continuation would run for no outcome of its antecedent (NOT_ON_RAN_TO_COMPLETION, NOT_ON_FAULTED and NOT_ON_CANCELED together, as ONLY_ON_RAN_TO_COMPLETION | ONLY_ON_FAULTED are)",
+            ));
+        }
+        if self.contains(
+            ContinuationOptions::LONG_RUNNING | ContinuationOptions::EXECUTE_SYNCHRONOUSLY,
+        ) {
+            return Err(ConflictingOptions(
+                "LONG_RUNNING asks for a thread of its own, EXECUTE_SYNCHRONOUSLY for the thread that completes the antecedent",
+            ));
+        }
+        Ok(())
     }
 
     /// Whether the continuation may run for an antecedent that ended `status`.

@@ -235,7 +235,8 @@ unsafe fn waker_drop(ptr: *const ()) {
     raw.ref_dec();
 }
 
-/// A waker owning a new ref to the task.
+/// A waker owning a new ref to the task (the loom models wake by hand).
+#[cfg(all(test, loom))]
 pub(crate) fn waker(raw: RawTask) -> Waker {
     raw.ref_inc();
     // SAFETY: the vtable's functions keep the ref-count contract: the new
@@ -261,7 +262,6 @@ pub(crate) fn waker_ref(raw: &RawTask) -> ManuallyDrop<Waker> {
 }
 
 /// The task behind a waker, if the waker is a tasklane task waker.
-#[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
 pub(crate) fn task_of_waker(waker: &Waker) -> Option<RawTask> {
     if waker.vtable() == &WAKER_VTABLE {
         NonNull::new(waker.data() as *mut Header).map(RawTask::from_header)

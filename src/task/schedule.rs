@@ -39,11 +39,18 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     fn release(&self, task: RawTask) -> Option<TaskRef>;
 
     /// True when the calling thread is one this scheduler polls on.
-    #[allow(dead_code)] // Not called yet: kept for the contexts and diagnostics issues.
     fn is_current(&self) -> bool;
 
     /// A short name for diagnostics ("pool", "dispatcher 'ui'").
     fn describe(&self) -> String;
+
+    /// True if a task of this home that awaits another may resume on any
+    /// thread that completes what it awaits (a pool: .NET runs a
+    /// continuation of `TaskScheduler.Default` inline on the completing
+    /// thread). False: only on this home's own thread (`is_current`).
+    fn runs_continuations_anywhere(&self) -> bool {
+        false
+    }
 
     /// Why tasks given to this home after it shut down end Canceled.
     fn shutdown_reason(&self) -> crate::task::CancelReason {

@@ -57,7 +57,7 @@ impl Task<()> {
     #[track_caller]
     pub fn delay_with_token(duration: Duration, token: &CancellationToken) -> Task<()> {
         if token.is_cancellation_requested() {
-            return Task::from_canceled_with(token.clone());
+            return Task::canceled_by(token.clone());
         }
         if !token.can_be_canceled() {
             return Task::delay(duration);

@@ -49,7 +49,7 @@ pub(crate) fn wait_on_dispatcher(
     let key = match crate::task::handle_register(task, Continuation::Waker(signal)) {
         Registered::Stored(k) => k,
         Registered::MustDrain => {
-            crate::task::cell::run_continuations(task);
+            crate::task::run_continuations::run_continuations(task);
             return WaitOutcome::Completed;
         }
         Registered::Completed(_) => return WaitOutcome::Completed,
