@@ -26,11 +26,18 @@ use std::sync::Arc;
 
 /// Registers `action` on `input` under `index`; runs it at once if the
 /// input is already complete. Returns the registration's key, if stored.
-fn register_action(
+pub(crate) fn register_action<A: CompletionAction + 'static>(
     input: RawTask,
-    action: Arc<dyn CompletionAction>,
+    action: &Arc<A>,
     index: usize,
 ) -> Option<usize> {
+    if input.header().state.load().is_complete() {
+        // No registration (no lock, no count) for what is already done.
+        action.invoke(index);
+        return None;
+    }
+    let index = u32::try_from(index).expect("fewer than 4 billion inputs");
+    let action: Arc<dyn CompletionAction> = action.clone();
     match super::handle::register(input, Continuation::Action(action, index)) {
         Registered::Stored(key) => Some(key),
         Registered::MustDrain => {
@@ -165,7 +172,7 @@ impl<T: Clone + Send + Sync + 'static> Task<T> {
         });
         let task = state.promise.task();
         for (i, raw) in raws.into_iter().enumerate() {
-            register_action(raw, state.clone(), i);
+            register_action(raw, &state, i);
         }
         task
     }
@@ -206,7 +213,7 @@ impl<T: Send + Sync + 'static> Task<T> {
             if state.won.load(Ordering::Acquire) {
                 break;
             }
-            if let Some(key) = register_action(raw, state.clone(), i) {
+            if let Some(key) = register_action(raw, &state, i) {
                 let mut keys = crate::loom::lock(&state.keys);
                 if state.won.load(Ordering::Acquire) {
                     // Won meanwhile: the winner may have taken the keys

@@ -28,8 +28,9 @@ pub(crate) enum Continuation {
     Queue(TaskRef),
     /// Bookkeeping the completing thread runs inline (`when_all`,
     /// `when_any`): the input at this index completed. C#:
-    /// `ITaskCompletionAction`.
-    Action(Arc<dyn CompletionAction>, usize),
+    /// `ITaskCompletionAction`. (A `u32` index keeps the entry at three
+    /// words, as a waker's.)
+    Action(Arc<dyn CompletionAction>, u32),
 }
 
 /// Code a completing task runs on its own thread for a continuation, with

@@ -117,7 +117,7 @@ fn queue(antecedent: RawTask, c: Continuation) {
             crate::pool::ThreadPool::queue_user_work_item(move || {
                 guard::contain(
                     || Site::at(ErrorOrigin::Waker, std::panic::Location::caller()),
-                    || action.invoke(index),
+                    || action.invoke(index as usize),
                 );
             });
         }
@@ -154,7 +154,7 @@ fn run_here(antecedent: RawTask, c: Continuation) {
         Continuation::Action(action, index) => {
             guard::contain(
                 || site(antecedent, ErrorOrigin::Waker),
-                || action.invoke(index),
+                || action.invoke(index as usize),
             );
         }
     }

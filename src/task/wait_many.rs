@@ -6,7 +6,7 @@
 //! promise as `wait()` waits for a task: on a dispatcher thread it runs the
 //! inputs' chains, on a pool thread it counts as blocked.
 
-use super::continuation::{CompletionAction, Continuation, Registered};
+use super::continuation::CompletionAction;
 use super::raw::RawTask;
 use super::{
     AggregateError, CanceledError, InvalidOperationError, Task, TaskCompletionSource, TaskError,
@@ -81,17 +81,7 @@ fn wait<T>(
     let waited = signal.promise.task();
     let mut keys = Vec::with_capacity(tasks.len());
     for (i, t) in tasks.iter().enumerate() {
-        let key = match super::handle::register(t.raw(), Continuation::Action(signal.clone(), i)) {
-            Registered::Stored(key) => Some(key),
-            Registered::MustDrain => {
-                super::run_continuations::run_continuations(t.raw());
-                None
-            }
-            Registered::Completed(entry) => {
-                super::run_continuations::run_continuation(t.raw(), entry, false);
-                None
-            }
-        };
+        let key = super::combinators::register_action(t.raw(), &signal, i);
         keys.push(key);
         if mode == Mode::Any && waited.is_completed() {
             break;
