@@ -76,10 +76,13 @@ where
 }
 
 /// Starts `future` and returns nothing to await: the safe form of C#'s
-/// `async void`. It runs on the current `SynchronizationContext` if there
-/// is one (every await in it resumes there, as an `async void` event
-/// handler's do), else on the thread pool. The context is told
-/// `operation_started` now and `operation_completed` when the work ends.
+/// `async void`. As calling an `async void` method, it runs right here, on
+/// the calling thread, up to its first `.await` that really suspends (the
+/// work before it is done when this returns); the rest resumes on the
+/// current `SynchronizationContext` if there is one (as an `async void`
+/// event handler's awaits do), else on the thread pool. The context is
+/// told `operation_started` now and `operation_completed` when the work
+/// ends (inside this call, if it ends without suspending).
 /// If the work fails — returns `Err`, panics, or ends canceled — the
 /// failure goes to the context's unhandled-error handler, else to the
 /// runtime-wide one, which by default logs it with this call's location and
@@ -133,12 +136,14 @@ where
     if let Some(c) = &ctx {
         c.operation_started();
     }
+    // As calling an `async void` method: the body runs here up to its first
+    // real suspension, then resumes on the captured context.
     let spawn = Spawn {
         home: home_for(ctx.as_ref()),
         options: TaskCreationOptions::DENY_CHILD_ATTACH,
         location: Location::caller(),
-        kind: TaskKind::Work,
-        start: Start::Hot,
+        kind: TaskKind::AsyncMethod,
+        start: Start::Inline,
     };
     let task: Task<()> = spawn.spawn(ForgetBody { future });
     watch(task.into_erased(), ctx);

@@ -12,6 +12,7 @@ mod execution_context;
 mod fire_and_forget;
 pub(crate) mod home;
 pub mod joinable;
+mod start_inline;
 mod switch;
 pub(crate) mod sync_context;
 

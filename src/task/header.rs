@@ -37,6 +37,9 @@ pub(crate) enum TaskKind {
     Promise,
     /// A `continue_with` continuation or a combinator's task.
     Continuation,
+    /// An async method's task (`Task::start_inline`): polled like work,
+    /// but promise-style to look at, as .NET's async method builder task.
+    AsyncMethod,
 }
 
 /// Links of the registry's intrusive list (rule 3).

@@ -52,7 +52,7 @@ pub use status::TaskStatus;
 pub use value_task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};
 pub use yield_now::{YieldNow, yield_now};
 
-pub(crate) use body::{AsyncBody, ClosureBody, TryClosureBody, work_error};
+pub(crate) use body::{AsyncBody, ClosureBody, TryAsyncBody, TryClosureBody, work_error};
 pub(crate) use cell::Outcome;
 pub(crate) use continue_with::ContinuationBody;
 pub(crate) use handle::ErasedTask;

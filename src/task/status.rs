@@ -50,8 +50,10 @@ impl TaskStatus {
             return TaskStatus::WaitingForChildrenToComplete;
         }
         match kind {
-            // A promise "running" is only a completer writing its outcome.
-            TaskKind::Promise => TaskStatus::WaitingForActivation,
+            // A promise "running" is only a completer writing its outcome;
+            // an async method's task reads WaitingForActivation until it
+            // completes, whatever its body is doing (.NET's builder task).
+            TaskKind::Promise | TaskKind::AsyncMethod => TaskStatus::WaitingForActivation,
             TaskKind::Work | TaskKind::Continuation => {
                 if s.is_running() {
                     TaskStatus::Running

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod child;
+pub mod thread_context;
 
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
