@@ -43,6 +43,22 @@ pub use task::{
     TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus, yield_now,
 };
 pub use task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};
+/// Makes an `async fn` an async method in the C# sense: a
+/// `configure_await(false)` inside it moves only its own continuation, and
+/// its caller resumes on its own home (see [`context::async_method`]).
+///
+/// ```
+/// use tasklane::context::{ConfigureAwaitExt, Dispatcher};
+/// #[tasklane::async_method]
+/// async fn get_data() -> u32 {
+///     tasklane::Task::run(|| 41).configure_await(false).await.unwrap() + 1
+/// }
+/// let ui = Dispatcher::start("ui").unwrap();
+/// let t = ui.spawn(async { (get_data().await, Dispatcher::current().is_some()) });
+/// assert_eq!(t.result().unwrap(), (42, true));
+/// # ui.shutdown();
+/// ```
+pub use tasklane_macros::async_method;
 /// Runs an `async fn main` on tasklane. C#: `static async Task Main()`.
 ///
 /// ```

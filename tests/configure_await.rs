@@ -298,3 +298,48 @@ fn configure_await_works_on_anything_awaitable() {
     let w = tasklane::block_on(async { 5 }.configure_await(false));
     assert_eq!(w, 5);
 }
+
+/// A library method in the C# shape: after its slow part it does not need
+/// the caller's context.
+#[tasklane::async_method]
+async fn library_get_data(seen: Arc<Mutex<Vec<ThreadId>>>) -> u32 {
+    seen.lock().unwrap().push(me());
+    let v = slow(41).configure_await(false).await.unwrap();
+    seen.lock().unwrap().push(me());
+    v + 1
+}
+
+/// The same method when nothing it awaits suspends.
+#[tasklane::async_method]
+async fn library_ready() -> u32 {
+    Task::from_result(1).configure_await(false).await.unwrap()
+}
+
+#[test]
+fn configure_await_false_in_an_async_method_moves_only_that_method() {
+    let ui = Dispatcher::start("per-method-ui").unwrap();
+    let ui_thread = thread_of(&ui);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let caller = ui.spawn(async move {
+        let data = library_get_data(s).await;
+        // C#: the caller's own await captured the UI context.
+        let after = me();
+        let ready = library_ready().await;
+        (data, after, ready, me())
+    });
+    let (data, after, ready, last) = caller.result().unwrap();
+    assert_eq!((data, ready), (42, 1));
+    assert_eq!(after, ui_thread, "the caller resumes on its UI thread");
+    assert_eq!(
+        last, ui_thread,
+        "a method that never suspended moves nothing"
+    );
+    let seen = seen.lock().unwrap();
+    assert_eq!(
+        seen[0], ui_thread,
+        "the method starts on its caller's thread"
+    );
+    assert_ne!(seen[1], ui_thread, "its rest runs on the pool");
+    ui.shutdown();
+}

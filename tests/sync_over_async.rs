@@ -435,3 +435,75 @@ fn a_ui_task_canceled_while_it_polls_ends_with_the_dispatchers_reason() {
         CancelReason::ContextShutdown
     );
 }
+
+#[test]
+fn pool_work_that_invokes_on_the_waiting_ui_thread_completes() {
+    // .NET's classic deadlock in its commonest form: the UI thread blocks
+    // on pool work, and that work calls the blocking `Dispatcher.Invoke`.
+    // The invoke is issued on behalf of the awaited task: the wait runs it.
+    let ui = ui("invoke-ui");
+    let ui_thread = thread_of(&ui);
+    let d = ui.clone();
+    let got = ui
+        .invoke(move || {
+            let pool_work = Task::run(move || {
+                let on_ui = d.invoke(|| std::thread::current().id()).unwrap();
+                (on_ui, "from the pool")
+            });
+            pool_work.result()
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(got, (ui_thread, "from the pool"));
+    ui.shutdown();
+}
+
+/// The UI posts a closure that would complete a promise, then blocks on
+/// the promise: the closure waits behind the wait. `from_task` runs the
+/// handler as a UI task (`invoke`), else as a posted closure.
+fn blocks_behind_its_own_post(from_task: bool) {
+    let ui = ui(if from_task {
+        "own-post-task-ui"
+    } else {
+        "own-post-ui"
+    });
+    let d = ui.clone();
+    let (tx, rx) = mpsc::channel();
+    let handler = move || {
+        let tcs = TaskCompletionSource::<u32>::new();
+        let promise = tcs.task();
+        d.post(move || tcs.set_result(1).unwrap()).unwrap();
+        let started = Instant::now();
+        let result = promise.wait();
+        tx.send((result, started.elapsed())).unwrap();
+    };
+    if from_task {
+        drop(ui.invoke_async(handler));
+    } else {
+        ui.post(handler).unwrap();
+    }
+    let (result, waited) = rx.recv_timeout(PATIENCE).expect("the wait returned");
+    let err = result.unwrap_err();
+    let deadlock = deadlock_of(err.first());
+    assert!(
+        matches!(deadlock.cycle()[0].held, HeldBy::BehindOwnPost { .. }),
+        "{deadlock}"
+    );
+    assert!(
+        deadlock.to_string().contains("sync_over_async.rs"),
+        "{deadlock}"
+    );
+    // Within the stall bound (5 s), with room for a loaded machine.
+    assert!(waited < Duration::from_secs(15), "{waited:?}");
+    ui.shutdown();
+}
+
+#[test]
+fn blocking_on_a_promise_its_own_posted_closure_completes_is_a_deadlock_error() {
+    blocks_behind_its_own_post(false);
+}
+
+#[test]
+fn a_ui_task_blocking_behind_its_own_post_is_a_deadlock_error() {
+    blocks_behind_its_own_post(true);
+}

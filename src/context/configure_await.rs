@@ -6,6 +6,7 @@
 
 use std::future::{Future, IntoFuture};
 use std::ops::BitOr;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -64,7 +65,13 @@ pub trait ConfigureAwaitExt: IntoFuture + Sized {
     /// `Task::run_async(lib())`) and await that, or come back with
     /// [`switch_to`](crate::context::switch_to). A task spawned with
     /// [`spawn_local`](crate::context::Dispatcher::spawn_local) is never
-    /// moved.
+    /// moved (debug builds say so once per call site).
+    ///
+    /// To keep the C# shape, where a library method's `ConfigureAwait(false)`
+    /// moves only that method, mark the library `async fn` with
+    /// `#[tasklane::async_method]` (or wrap its body in
+    /// [`async_method`](crate::context::async_method)): its caller then
+    /// resumes on its own home when it returns.
     ///
     /// ```
     /// use tasklane::context::{ConfigureAwaitExt, Dispatcher};
@@ -81,6 +88,7 @@ pub trait ConfigureAwaitExt: IntoFuture + Sized {
     /// assert_eq!(t.result().unwrap(), (1, true));
     /// # ui.shutdown();
     /// ```
+    #[track_caller]
     fn configure_await(
         self,
         continue_on_captured_context: bool,
@@ -94,6 +102,7 @@ pub trait ConfigureAwaitExt: IntoFuture + Sized {
 
     /// The .NET 8 form: `options` choose where the rest resumes and whether
     /// the await always yields. C#: `ConfigureAwait(ConfigureAwaitOptions)`.
+    #[track_caller]
     fn configure_await_with(
         self,
         options: ConfigureAwaitOptions,
@@ -104,6 +113,7 @@ pub trait ConfigureAwaitExt: IntoFuture + Sized {
             ready: None,
             moved: false,
             yield_now: None,
+            location: Location::caller(),
         }
     }
 }
@@ -123,6 +133,8 @@ pin_project_lite::pin_project! {
         ready: Option<F::Output>,
         moved: bool,
         yield_now: Option<crate::task::YieldNow>,
+        // Where `configure_await` was called, for the pinned-task note.
+        location: &'static Location<'static>,
     }
 }
 
@@ -152,9 +164,39 @@ impl<F: Future> ConfigureAwait<F> {
 }
 
 /// Moves the running task's home to the current runtime's pool, if it can
-/// move (a `!Send` task stays where it is; outside a task nothing moves).
-fn leave_context() {
-    let _ = super::home::rehome_current(crate::runtime::current_home());
+/// move (a `!Send` task stays where it is, which debug builds note once per
+/// call site; outside a task nothing moves).
+fn leave_context(location: &'static Location<'static>) {
+    let moved = super::home::rehome_current(crate::runtime::current_home());
+    if moved == super::home::Rehome::Pinned {
+        note_pinned(location);
+    }
+}
+
+/// `configure_await(false)` in a task that cannot move (its future is not
+/// `Send`: `spawn_local`) does nothing; in debug builds, say so once per
+/// call site.
+fn note_pinned(location: &'static Location<'static>) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
+    static NOTED: std::sync::Mutex<Vec<&'static Location<'static>>> =
+        std::sync::Mutex::new(Vec::new());
+    let mut noted = NOTED.lock().unwrap_or_else(|p| p.into_inner());
+    if noted.contains(&location) {
+        return;
+    }
+    noted.push(location);
+    drop(noted);
+    tracing::warn!(
+        location = %location,
+        "configure_await(false) ignored: the task is pinned to its dispatcher (spawn_local)"
+    );
+    if !tracing::dispatcher::has_been_set() {
+        eprintln!(
+            "tasklane: configure_await(false) at {location} is ignored: the task runs a future that is not Send (spawn_local), so it stays on its dispatcher (noted once per call site, in debug builds)"
+        );
+    }
 }
 
 impl<F: Future> Future for ConfigureAwait<F> {
@@ -180,7 +222,7 @@ impl<F: Future> Future for ConfigureAwait<F> {
                     return Poll::Ready(v);
                 }
                 if !continue_on_context {
-                    leave_context();
+                    leave_context(this.location);
                 }
                 *this.ready = Some(v);
                 let mut y = crate::task::yield_now();
@@ -194,7 +236,7 @@ impl<F: Future> Future for ConfigureAwait<F> {
                     // The rest resumes on the pool: the wake that ends this
                     // suspension schedules the task there.
                     *this.moved = true;
-                    leave_context();
+                    leave_context(this.location);
                 }
                 Poll::Pending
             }

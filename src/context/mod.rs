@@ -5,6 +5,7 @@
 //!
 #![doc = include_str!("README.md")]
 
+mod async_method;
 mod configure_await;
 pub mod dispatcher;
 mod error;
@@ -19,6 +20,7 @@ pub(crate) mod sync_context;
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use async_method::{AsyncMethod, async_method};
 pub use configure_await::{
     ConfigureAwait, ConfigureAwaitExt, ConfigureAwaitOptions, SuppressThrowing,
 };

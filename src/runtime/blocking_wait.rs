@@ -65,7 +65,17 @@ fn park_until_complete(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     let header = raw.header();
     let thread_waker = ThreadWaker::new();
     let waker = Waker::from(thread_waker.clone());
-    let key = match crate::task::handle_register(raw, Continuation::Waker(waker)) {
+    // Blocked inside a task's poll: that task waits on this one, and the
+    // wait-for graph must know (a dispatcher waiting for it then runs this
+    // task's queued work).
+    let entry = match crate::task::current::current() {
+        Some(waiter) => Continuation::Blocked(Box::new((
+            waker,
+            crate::task::raw::TaskRef::new_ref(waiter),
+        ))),
+        None => Continuation::Waker(waker),
+    };
+    let key = match crate::task::handle_register(raw, entry) {
         Registered::Stored(k) => k,
         Registered::MustDrain => {
             crate::task::run_continuations::run_continuations(raw);

@@ -26,6 +26,12 @@ pub(crate) enum Continuation {
     Inline(TaskRef),
     /// A `continue_with` continuation to queue on its home.
     Queue(TaskRef),
+    /// A thread blocked in `wait()` from inside the poll of this task (boxed:
+    /// rare, and the entry stays three words). Wake the thread; the
+    /// wait-for graph reads the task as waiting on this one, so a
+    /// dispatcher waiting for that task runs this one's queued work
+    /// (`Dispatcher::invoke` from pool work the UI thread waits for).
+    Blocked(Box<(Waker, TaskRef)>),
     /// Bookkeeping the completing thread runs inline (`when_all`,
     /// `when_any`): the input at this index completed. C#:
     /// `ITaskCompletionAction`. (A `u32` index keeps the entry at three
@@ -174,6 +180,7 @@ impl ContinuationList {
                     }
                 }
                 Continuation::Inline(task) | Continuation::Queue(task) => f(task.raw()),
+                Continuation::Blocked(blocked) => f(blocked.1.raw()),
                 Continuation::Action(action, _) => {
                     if let Some(task) = action.waiting_task() {
                         f(task);

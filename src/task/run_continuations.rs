@@ -72,7 +72,7 @@ pub(crate) fn run_continuations(raw: RawTask) {
     let mut held_awaiter = false;
     let mut queue_pass = |slot: &mut Option<Continuation>| {
         let queued = match slot {
-            Some(Continuation::Queue(_)) => true,
+            Some(Continuation::Queue(_) | Continuation::Blocked(_)) => true,
             Some(Continuation::Waker(w)) if task_of_waker(w).is_none() => true,
             Some(Continuation::Waker(_)) => std::mem::replace(&mut held_awaiter, true),
             _ => false,
@@ -105,6 +105,7 @@ pub(crate) fn run_continuation(antecedent: RawTask, c: Continuation, asynchronou
 fn queue(antecedent: RawTask, c: Continuation) {
     match c {
         Continuation::Waker(w) => wake(antecedent, w),
+        Continuation::Blocked(blocked) => wake(antecedent, blocked.0),
         Continuation::Inline(task) | Continuation::Queue(task) => {
             let raw = task.into_raw();
             if let Some(notified) = notify(raw) {
@@ -141,6 +142,7 @@ fn run_here(antecedent: RawTask, c: Continuation) {
             }
             None => wake(antecedent, w),
         },
+        Continuation::Blocked(blocked) => wake(antecedent, blocked.0),
         Continuation::Inline(task) => {
             if let Some(notified) = notify(task.into_raw()) {
                 run_nested(notified);

@@ -1,6 +1,7 @@
 //! Attribute macros for tasklane: `#[tasklane::main]` and `#[tasklane::test]`
 //! turn an `async fn` into a plain one that runs its body with
-//! `tasklane::block_on`, on the default runtime.
+//! `tasklane::block_on`, on the default runtime; `#[tasklane::async_method]`
+//! scopes an `async fn`'s `configure_await(false)` to the function.
 //!
 //! Written on `proc_macro` alone: the transformation is a token splice (drop
 //! `async`, wrap the body), which needs no parser.
@@ -35,31 +36,102 @@ pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand(attr, item, true)
 }
 
+/// Makes an `async fn` an async method in the C# sense: a
+/// `configure_await(false)` (or `switch_to`) inside it moves only the
+/// function's own continuation, and its caller resumes where it was (on its
+/// dispatcher) once it returns. The body becomes
+/// `::tasklane::context::async_method(async move { body }).await`.
+///
+/// ```ignore
+/// #[tasklane::async_method]
+/// async fn get_data() -> u32 {
+///     let v = fetch().configure_await(false).await; // off the UI thread from here
+///     parse(v)
+/// } // the caller's next line runs on its UI thread again
+/// ```
+#[proc_macro_attribute]
+pub fn async_method(attr: TokenStream, item: TokenStream) -> TokenStream {
+    if !attr.is_empty() {
+        return compile_error("this attribute takes no arguments", Span::call_site());
+    }
+    let tokens: Vec<TokenTree> = item.into_iter().collect();
+    let body = match async_fn(&tokens) {
+        Ok((_, body)) => body,
+        Err(e) => return e,
+    };
+    let mut out: Vec<TokenTree> = tokens[..tokens.len() - 1].to_vec();
+    // `{ ::tasklane::context::async_method(async move <body>).await }`
+    let mut call = path(&["tasklane", "context", "async_method"]);
+    call.push(TokenTree::Group(Group::new(
+        Delimiter::Parenthesis,
+        async_move(body),
+    )));
+    call.push(TokenTree::Punct(Punct::new('.', Spacing::Alone)));
+    call.push(TokenTree::Ident(Ident::new("await", Span::call_site())));
+    out.push(TokenTree::Group(Group::new(
+        Delimiter::Brace,
+        call.into_iter().collect(),
+    )));
+    out.into_iter().collect()
+}
+
+/// Finds the `async` keyword of an `async fn` and its body (the last brace
+/// group), or the compile error to report.
+fn async_fn(tokens: &[TokenTree]) -> Result<(usize, &Group), TokenStream> {
+    let Some(fn_pos) = tokens
+        .iter()
+        .position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "fn"))
+    else {
+        return Err(compile_error("expected an `async fn`", Span::call_site()));
+    };
+    let Some(async_pos) = tokens[..fn_pos]
+        .iter()
+        .position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "async"))
+    else {
+        return Err(compile_error(
+            "the function must be `async`",
+            tokens[fn_pos].span(),
+        ));
+    };
+    match tokens.last() {
+        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => {
+            Ok((async_pos, body))
+        }
+        _ => Err(compile_error("expected a function body", Span::call_site())),
+    }
+}
+
+/// `::a::b::c` as tokens.
+fn path(segments: &[&str]) -> Vec<TokenTree> {
+    let mut out = Vec::new();
+    for seg in segments {
+        out.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
+        out.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
+        out.push(TokenTree::Ident(Ident::new(seg, Span::call_site())));
+    }
+    out
+}
+
+/// `async move <body>` as tokens.
+fn async_move(body: &Group) -> TokenStream {
+    [
+        TokenTree::Ident(Ident::new("async", Span::call_site())),
+        TokenTree::Ident(Ident::new("move", Span::call_site())),
+        TokenTree::Group(body.clone()),
+    ]
+    .into_iter()
+    .collect()
+}
+
 fn expand(attr: TokenStream, item: TokenStream, is_test: bool) -> TokenStream {
     if !attr.is_empty() {
         return compile_error("this attribute takes no arguments", Span::call_site());
     }
     let tokens: Vec<TokenTree> = item.into_iter().collect();
-    // Find `async` before `fn`.
-    let fn_pos = tokens
-        .iter()
-        .position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "fn"));
-    let Some(fn_pos) = fn_pos else {
-        return compile_error("expected an `async fn`", Span::call_site());
+    let (async_pos, body) = match async_fn(&tokens) {
+        Ok(found) => found,
+        Err(e) => return e,
     };
-    let async_pos = tokens[..fn_pos]
-        .iter()
-        .position(|t| matches!(t, TokenTree::Ident(i) if i.to_string() == "async"));
-    let Some(async_pos) = async_pos else {
-        return compile_error("the function must be `async`", tokens[fn_pos].span());
-    };
-    // The body is the last brace group.
-    let Some(TokenTree::Group(body)) = tokens.last() else {
-        return compile_error("expected a function body", Span::call_site());
-    };
-    if body.delimiter() != Delimiter::Brace {
-        return compile_error("expected a function body", body.span());
-    }
     let mut out: Vec<TokenTree> = Vec::new();
     if is_test {
         out.push(TokenTree::Punct(Punct::new('#', Spacing::Alone)));
@@ -74,20 +146,11 @@ fn expand(attr: TokenStream, item: TokenStream, is_test: bool) -> TokenStream {
         }
     }
     // `{ ::tasklane::block_on(async move <body>) }`
-    let mut call: Vec<TokenTree> = Vec::new();
-    for seg in ["tasklane", "block_on"] {
-        call.push(TokenTree::Punct(Punct::new(':', Spacing::Joint)));
-        call.push(TokenTree::Punct(Punct::new(':', Spacing::Alone)));
-        call.push(TokenTree::Ident(Ident::new(seg, Span::call_site())));
-    }
-    let inner: TokenStream = [
-        TokenTree::Ident(Ident::new("async", Span::call_site())),
-        TokenTree::Ident(Ident::new("move", Span::call_site())),
-        TokenTree::Group(body.clone()),
-    ]
-    .into_iter()
-    .collect();
-    call.push(TokenTree::Group(Group::new(Delimiter::Parenthesis, inner)));
+    let mut call = path(&["tasklane", "block_on"]);
+    call.push(TokenTree::Group(Group::new(
+        Delimiter::Parenthesis,
+        async_move(body),
+    )));
     out.push(TokenTree::Group(Group::new(
         Delimiter::Brace,
         call.into_iter().collect(),

@@ -28,6 +28,13 @@ pub(crate) struct Posted {
     /// The task that posted it, if any: its chain owns the message (see
     /// `joinable/README.md`).
     pub(crate) origin: Option<TaskRef>,
+    /// This closure's number on its dispatcher (from 1).
+    pub(crate) id: u64,
+    /// Posted from the dispatcher's own thread, outside any task, while it
+    /// ran the posted closure with this number: a wait blocked inside that
+    /// closure owns the message (work an event handler posted, then blocked
+    /// on).
+    pub(crate) posted_during: Option<u64>,
     pub(crate) location: &'static Location<'static>,
 }
 
@@ -137,14 +144,36 @@ impl MessageQueue {
         g.items.remove(at).map(|e| e.message)
     }
 
-    /// Every queued message's number and chain key, oldest first, each key
-    /// with a ref of its own so it can be inspected after the lock is gone.
-    pub(crate) fn chain_keys(&self) -> Vec<(u64, Option<TaskRef>)> {
+    /// Every queued message's number, chain key and `posted_during`,
+    /// oldest first, each key with a ref of its own so it can be inspected
+    /// after the lock is gone.
+    pub(crate) fn chain_keys(&self) -> Vec<(u64, Option<TaskRef>, Option<u64>)> {
         let g = crate::loom::lock(&self.inner);
         g.items
             .iter()
-            .map(|e| (e.seq, e.message.chain_key().map(TaskRef::new_ref)))
+            .map(|e| {
+                let during = match &e.message {
+                    Message::Post(p) => p.posted_during,
+                    Message::Task(_) => None,
+                };
+                (e.seq, e.message.chain_key().map(TaskRef::new_ref), during)
+            })
             .collect()
+    }
+
+    /// Where the oldest queued closure for which `pick(chain key,
+    /// posted_during)` holds was posted.
+    pub(crate) fn posted_where(
+        &self,
+        pick: impl Fn(Option<RawTask>, Option<u64>) -> bool,
+    ) -> Option<&'static Location<'static>> {
+        let g = crate::loom::lock(&self.inner);
+        g.items.iter().find_map(|e| match &e.message {
+            Message::Post(p) if pick(p.origin.as_ref().map(TaskRef::raw), p.posted_during) => {
+                Some(p.location)
+            }
+            _ => None,
+        })
     }
 
     /// True if `task` is queued here to be polled.

@@ -11,7 +11,7 @@ use crate::task::registry::Registry;
 use crate::task::schedule::{Hint, Schedule};
 use crate::task::{CancelReason, TaskError};
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
 use std::thread::ThreadId;
 use std::time::Instant;
@@ -42,6 +42,11 @@ pub(crate) struct Shared {
     /// The handles' shared token (see `Dispatcher`); weak, so the thread
     /// does not keep its own dispatcher alive.
     pub(crate) token: Mutex<Weak<super::Token>>,
+    /// Numbers posted closures (`Posted::id`).
+    next_post: AtomicU64,
+    /// The number of the posted closure the owner thread runs now (0: none).
+    /// Written and read by the owner thread only.
+    running_post: AtomicU64,
 }
 
 impl Shared {
@@ -64,6 +69,8 @@ impl Shared {
             handler: RwLock::new(None),
             operations: AtomicUsize::new(0),
             token: Mutex::new(Weak::new()),
+            next_post: AtomicU64::new(1),
+            running_post: AtomicU64::new(0),
         })
     }
 
@@ -188,9 +195,14 @@ impl Shared {
             context,
             origin,
             location,
+            id,
+            posted_during: _,
         } = posted;
         drop(origin);
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| context.run(work))) {
+        let outer = self.running_post.swap(id, Ordering::Relaxed);
+        let ran = catch_unwind(AssertUnwindSafe(|| context.run(work)));
+        self.running_post.store(outer, Ordering::Relaxed);
+        if let Err(panic) = ran {
             self.handle_here(UnhandledError {
                 error: TaskError::from_panic(panic),
                 origin: ErrorOrigin::PostedWork,
@@ -240,17 +252,35 @@ impl Shared {
         work: Work,
         location: &'static Location<'static>,
     ) -> Result<(), ContextError> {
+        let origin = crate::task::current::current().map(TaskRef::new_ref);
+        let posted_during = match (&origin, self.running_post()) {
+            (None, Some(during)) => Some(during),
+            _ => None,
+        };
         let posted = Posted {
             work,
             context: ExecutionContext::capture(),
-            origin: crate::task::current::current().map(TaskRef::new_ref),
+            origin,
             location,
+            id: self.next_post.fetch_add(1, Ordering::Relaxed),
+            posted_during,
         };
         self.queue
             .push(Message::Post(posted))
             .map_err(|_| ContextError::ShutDown {
                 context: self.describe_self(),
             })
+    }
+
+    /// On the owner thread, the number of the posted closure it runs now.
+    pub(crate) fn running_post(&self) -> Option<u64> {
+        if !self.is_owner_thread() {
+            return None;
+        }
+        match self.running_post.load(Ordering::Relaxed) {
+            0 => None,
+            id => Some(id),
+        }
     }
 
     pub(crate) fn outstanding_operations(&self) -> usize {

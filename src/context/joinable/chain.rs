@@ -4,6 +4,24 @@
 use crate::task::raw::{RawTask, TaskRef};
 use std::collections::{HashSet, VecDeque};
 
+/// What a blocking wait on a dispatcher thread runs below: the task being
+/// polled, the posted closure being run (its number).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Below {
+    pub(crate) task: Option<RawTask>,
+    pub(crate) post: Option<u64>,
+}
+
+impl Below {
+    /// True if a message with this chain `key` and `posted_during` was
+    /// posted by the code blocked below the wait: from inside the task
+    /// polled there, or, outside any task, from the posted closure it runs
+    /// in.
+    pub(crate) fn posted(&self, key: Option<RawTask>, posted_during: Option<u64>) -> bool {
+        (self.post.is_some() && posted_during == self.post) || (key.is_some() && key == self.task)
+    }
+}
+
 /// One search session against one awaited task. Dead ends found by one
 /// query speed up the next; refs of every visited task are kept until the
 /// session drops, so the caller decides where they are released (never

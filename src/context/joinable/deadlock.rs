@@ -22,6 +22,16 @@ pub enum HeldBy {
         /// The thread's name.
         thread: String,
     },
+    /// A promise nothing completes, while the closure the waiting code
+    /// posted to its own dispatcher before blocking waits behind the wait
+    /// (.NET's classic deadlock: `BeginInvoke(() => tcs.SetResult(..))`,
+    /// then `tcs.Task.Wait()` on the UI thread).
+    BehindOwnPost {
+        /// The dispatcher whose queue holds the posted closure.
+        dispatcher: String,
+        /// Where that closure was posted.
+        posted_at: &'static Location<'static>,
+    },
     /// Waiting for a thread of this pool, which may add none: it has its
     /// `max_threads` and every one of them is blocked (the waiting thread
     /// among them).
@@ -117,6 +127,25 @@ impl DeadlockError {
         }])
     }
 
+    /// The waiting code posted a closure to its own dispatcher, then blocked
+    /// on `task`, a promise nothing else completes.
+    pub(crate) fn waits_on_its_own_post(
+        task: RawTask,
+        dispatcher: String,
+        posted_at: &'static Location<'static>,
+    ) -> DeadlockError {
+        DeadlockError::new(vec![DeadlockStep {
+            thread: current_thread_name(),
+            dispatcher: Some(dispatcher.clone()),
+            task_id: task.header().id(),
+            task_location: task.header().location,
+            held: HeldBy::BehindOwnPost {
+                dispatcher,
+                posted_at,
+            },
+        }])
+    }
+
     /// The cycle, starting at the thread whose wait reported it.
     pub fn cycle(&self) -> &[DeadlockStep] {
         &self.cycle
@@ -168,6 +197,15 @@ impl fmt::Display for DeadlockError {
                     f,
                     "is running on thread '{thread}', suspended below that thread's own blocking wait"
                 )?,
+                HeldBy::BehindOwnPost {
+                    dispatcher,
+                    posted_at,
+                } => {
+                    return write!(
+                        f,
+                        "is a promise nothing completes, while the closure this thread posted at {posted_at} before blocking waits behind this wait in dispatcher '{dispatcher}''s queue. Await the promise instead of blocking on it, or complete it before blocking."
+                    );
+                }
                 HeldBy::PoolExhausted { pool, max_threads } => {
                     return write!(
                         f,

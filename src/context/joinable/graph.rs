@@ -8,7 +8,7 @@
 //! so the others no longer see a cycle; its wait returns and the cycle is
 //! broken).
 
-use super::chain::ChainSearch;
+use super::chain::{Below, ChainSearch};
 use super::deadlock::{DeadlockError, DeadlockStep, HeldBy, current_thread_name};
 use crate::context::dispatcher::Shared;
 use crate::task::raw::{RawTask, TaskRef};
@@ -56,13 +56,18 @@ pub(crate) struct FrameGuard {
 
 /// Registers a wait of the calling thread (the owner of `dispatcher`) on
 /// `target`, busy.
-pub(crate) fn enter(dispatcher: &Arc<Shared>, target: RawTask, indefinite: bool) -> FrameGuard {
+pub(crate) fn enter(
+    dispatcher: &Arc<Shared>,
+    target: RawTask,
+    below: Below,
+    indefinite: bool,
+) -> FrameGuard {
     let thread = std::thread::current().id();
     let id = NEXT_FRAME.fetch_add(1, Ordering::Relaxed);
     let frame = Frame {
         id,
         target: TaskRef::new_ref(target),
-        polling: crate::task::current::current().map(TaskRef::new_ref),
+        polling: below.task.map(TaskRef::new_ref),
         indefinite,
         busy: true,
     };
@@ -149,8 +154,8 @@ fn has_chain_work(
     let mut search = ChainSearch::new(target, budget);
     let found = keys
         .iter()
-        .any(|(_, key)| key.as_ref().is_some_and(|k| search.reaches(k.raw())));
-    held.extend(keys.into_iter().filter_map(|(_, k)| k));
+        .any(|(_, key, _)| key.as_ref().is_some_and(|k| search.reaches(k.raw())));
+    held.extend(keys.into_iter().filter_map(|(_, k, _)| k));
     held.extend(search.into_held());
     found
 }

@@ -17,7 +17,7 @@ use crate::context::dispatcher::{Message, Shared};
 use crate::runtime::blocking_wait::WaitOutcome;
 use crate::task::continuation::{Continuation, Registered};
 use crate::task::raw::RawTask;
-use chain::ChainSearch;
+use chain::{Below, ChainSearch};
 use std::sync::Arc;
 use std::task::{Wake, Waker};
 use std::time::Instant;
@@ -63,7 +63,13 @@ pub(crate) fn wait_on_dispatcher(
 
 fn wait_loop(dispatcher: &Arc<Shared>, task: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     let settings = joinable_wait_settings();
-    let frame = graph::enter(dispatcher, task, deadline.is_none());
+    // What the code blocked here posted itself belongs to this wait too:
+    // the task polled below it, or the posted closure it runs in.
+    let below = Below {
+        task: crate::task::current::current(),
+        post: dispatcher.running_post(),
+    };
+    let frame = graph::enter(dispatcher, task, below, deadline.is_none());
     let mut last_progress = Instant::now();
     let mut warned = false;
     loop {
@@ -92,9 +98,14 @@ fn wait_loop(dispatcher: &Arc<Shared>, task: RawTask, deadline: Option<Instant>)
             return WaitOutcome::Deadlock(cycle);
         }
         if let Some(after) = settings.stall_warning_after {
-            if !warned && now.duration_since(last_progress) >= after {
-                warned = true;
-                warn_stalled(dispatcher, task, now.duration_since(last_progress));
+            if now.duration_since(last_progress) >= after {
+                if let Some(error) = waits_on_its_own_post(dispatcher, task, &below) {
+                    return WaitOutcome::Deadlock(error);
+                }
+                if !warned {
+                    warned = true;
+                    warn_stalled(dispatcher, task, now.duration_since(last_progress));
+                }
             }
         }
         let mut sleep = settings.recheck_interval;
@@ -109,7 +120,7 @@ fn wait_loop(dispatcher: &Arc<Shared>, task: RawTask, deadline: Option<Instant>)
 fn take_chain_message(dispatcher: &Shared, task: RawTask, budget: usize) -> Option<Message> {
     let keys = dispatcher.queue.chain_keys();
     let mut search = ChainSearch::new(task, budget);
-    let seq = keys.iter().find_map(|(seq, key)| {
+    let seq = keys.iter().find_map(|(seq, key, _)| {
         key.as_ref()
             .is_some_and(|k| search.reaches(k.raw()))
             .then_some(*seq)
@@ -119,6 +130,33 @@ fn take_chain_message(dispatcher: &Shared, task: RawTask, budget: usize) -> Opti
     drop(search);
     drop(keys);
     message
+}
+
+/// .NET's classic deadlock in its other common form: the code blocked here
+/// posted a closure to this very thread, then blocked on a promise (a
+/// `TaskCompletionSource`) that nothing else completes: most likely the
+/// closure would, and it waits behind this wait. After the stall bound
+/// without progress, the wait ends with a `DeadlockError` naming the posted
+/// closure instead of hanging. (Work posted by the blocked code is not run
+/// during the wait: it may be unrelated UI work, which must not run in the
+/// middle of a handler.)
+fn waits_on_its_own_post(
+    dispatcher: &Shared,
+    task: RawTask,
+    below: &Below,
+) -> Option<DeadlockError> {
+    let header = task.header();
+    if header.kind != crate::task::header::TaskKind::Promise || header.state.load().is_complete() {
+        return None;
+    }
+    let posted_at = dispatcher
+        .queue
+        .posted_where(|key, during| below.posted(key, during))?;
+    Some(DeadlockError::waits_on_its_own_post(
+        task,
+        dispatcher.name.clone(),
+        posted_at,
+    ))
 }
 
 /// A wait that makes no progress and cannot be proven a deadlock: say so
