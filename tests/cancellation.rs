@@ -654,10 +654,15 @@ fn panics_in_a_fired_cancel_after_reach_the_unhandled_error_handler() {
     assert!(message.contains("late failure"), "{message}");
 }
 
+/// A deliberate improvement over .NET, which leaves the task WaitingToRun
+/// until a worker reaches it.
 #[test]
 fn a_queued_task_is_canceled_the_moment_its_token_fires() {
+    // One thread and no more: a compensating thread for the blocked worker
+    // could otherwise run the queued task before the token fires.
     let rt = tasklane::Runtime::builder()
         .worker_threads(1)
+        .max_threads(1)
         .build()
         .unwrap();
     let (hold_tx, hold_rx) = std::sync::mpsc::channel::<()>();

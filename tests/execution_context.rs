@@ -8,7 +8,7 @@
 //! that case is tested with the cancellation work (src/cancel), which owns
 //! registration.
 
-use std::sync::{LazyLock, mpsc};
+use std::sync::{Arc, LazyLock, mpsc};
 use std::time::Duration;
 use tasklane::context::{
     ConfigureAwaitExt, Dispatcher, ExecutionContext, fire_and_forget, flow_scope, switch_to,
@@ -207,4 +207,40 @@ fn run_installs_a_captured_context_and_restores() {
     assert!(REQUEST.get().is_none());
     // The captured context itself did not change.
     assert_eq!(captured.run(|| REQUEST.get()).as_deref(), Some("r8"));
+}
+
+#[test]
+fn a_value_changed_handler_hears_sets_and_context_switches() {
+    use tasklane::context::AsyncLocalValueChangedArgs as Changed;
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let local = Arc::new(AsyncLocal::<u32>::with_value_changed(move |e| {
+        s.lock().unwrap().push(e.clone());
+    }));
+    let l = local.clone();
+    Task::run_async(async move {
+        l.set(Some(1));
+        tasklane::yield_now().await;
+        l.set(Some(2));
+    })
+    .wait()
+    .unwrap();
+    let change = |previous_value, current_value, thread_context_changed| Changed {
+        previous_value,
+        current_value,
+        thread_context_changed,
+    };
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            change(None, Some(1), false),
+            // The poll ends at the yield: the task's context leaves the thread...
+            change(Some(1), None, true),
+            // ...and comes back when it resumes.
+            change(None, Some(1), true),
+            change(Some(1), Some(2), false),
+            change(Some(2), None, true),
+        ]
+    );
+    drop(local);
 }

@@ -108,9 +108,10 @@ where
     }
 }
 
-/// While `task` has not started, lets `token` cancel it at once, as C#
-/// does for work started with a token (the callback claims the task only if
-/// it was never polled). The registration waits in `slot`, which the task's
+/// While `task` has not started, lets `token` cancel it at once (the
+/// callback claims the task only if it was never polled). A deliberate
+/// improvement over .NET, which leaves a queued task WaitingToRun until a
+/// worker dequeues it, and only then marks it Canceled without running it. The registration waits in `slot`, which the task's
 /// [`TokenGate`] empties when it first runs.
 fn arm<T>(task: &Task<T>, token: &CancellationToken, slot: &SharedSlot) {
     if task.is_completed() || !token.can_be_canceled() {
@@ -167,7 +168,9 @@ impl<T: Send + 'static> Task<T> {
     /// task is still queued, the task ends Canceled the moment the token
     /// fires (its continuations run then) and `f` never runs. Once `f` runs,
     /// the token is only cooperative. C#: `Task.Run(Func<T>,
-    /// CancellationToken)`.
+    /// CancellationToken)` — where a task canceled while queued stays
+    /// WaitingToRun until a worker reaches it: tasklane ending it at once is
+    /// a deliberate improvement (its awaiters need not wait for a busy pool).
     ///
     /// ```
     /// use tasklane::{CancellationTokenSource, Task};

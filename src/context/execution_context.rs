@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
-type Value = Arc<dyn Any + Send + Sync>;
+pub(crate) type Value = Arc<dyn Any + Send + Sync>;
 
 /// A captured set of `AsyncLocal` values. Cloning (capturing) is one
 /// reference-count increment; the values themselves are never copied.
@@ -83,6 +83,11 @@ impl ExecutionContext {
     /// `ExecutionContext.IsFlowSuppressed()`.
     pub fn is_flow_suppressed() -> bool {
         SUPPRESSED.with(|s| s.get()) > 0
+    }
+
+    /// The value of the local `key` in this context.
+    pub(crate) fn value(&self, key: u64) -> Option<&Value> {
+        self.get(key)
     }
 
     fn get(&self, key: u64) -> Option<&Value> {
@@ -154,6 +159,7 @@ pub(crate) struct EnterGuard<'a> {
 impl<'a> EnterGuard<'a> {
     pub(crate) fn enter(slot: &'a mut ExecutionContext) -> EnterGuard<'a> {
         let prev = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), slot.clone()));
+        super::value_changed::context_switched(&prev, slot);
         EnterGuard { slot, prev }
     }
 }
@@ -161,7 +167,8 @@ impl<'a> EnterGuard<'a> {
 impl Drop for EnterGuard<'_> {
     fn drop(&mut self) {
         let prev = std::mem::take(&mut self.prev);
-        *self.slot = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), prev));
+        *self.slot = CURRENT.with(|c| std::mem::replace(&mut *c.borrow_mut(), prev.clone()));
+        super::value_changed::context_switched(self.slot, &prev);
     }
 }
 
@@ -173,12 +180,19 @@ pub(crate) fn with_context<R>(slot: &mut ExecutionContext, f: impl FnOnce() -> R
         // Nothing to install. If `f` sets an AsyncLocal, the thread context
         // becomes non-empty: move it into the slot afterwards.
         let r = f();
-        CURRENT.with(|c| {
+        let moved = CURRENT.with(|c| {
             let mut cur = c.borrow_mut();
             if cur.map.is_some() {
                 *slot = std::mem::take(&mut *cur);
+                true
+            } else {
+                false
             }
         });
+        if moved {
+            // The thread's context goes back to empty: a switch.
+            super::value_changed::context_switched(slot, &ExecutionContext::default());
+        }
         return r;
     }
     let _g = EnterGuard::enter(slot);
@@ -202,7 +216,23 @@ static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 /// ```
 pub struct AsyncLocal<T> {
     key: u64,
+    /// Made with a value-changed handler (unregistered on drop).
+    listens: bool,
     _t: PhantomData<fn() -> T>,
+}
+
+/// What changed, for a value-changed handler. C#:
+/// `AsyncLocalValueChangedArgs<T>`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsyncLocalValueChangedArgs<T> {
+    /// The value before. C#: `PreviousValue`.
+    pub previous_value: Option<T>,
+    /// The value now. C#: `CurrentValue`.
+    pub current_value: Option<T>,
+    /// True if the value changed because the thread's execution context
+    /// changed (work with another context started or finished running on
+    /// it), false if code set it. C#: `ThreadContextChanged`.
+    pub thread_context_changed: bool,
 }
 
 impl<T: Clone + Send + Sync + 'static> AsyncLocal<T> {
@@ -210,8 +240,54 @@ impl<T: Clone + Send + Sync + 'static> AsyncLocal<T> {
     pub fn new() -> AsyncLocal<T> {
         AsyncLocal {
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+            listens: false,
             _t: PhantomData,
         }
+    }
+
+    /// A new slot whose `handler` hears every change of its value on a
+    /// thread: a `set`, and a switch of the thread's execution context
+    /// (`thread_context_changed`: a task with another value started or
+    /// stopped running here). The handler runs on that thread, inside the
+    /// change; a panic in it is reported (`diag::ErrorOrigin::Handler`) and
+    /// goes no further. C#: `new AsyncLocal<T>(Action<
+    /// AsyncLocalValueChangedArgs<T>>)`.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// use tasklane::{AsyncLocal, Task};
+    ///
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let s = seen.clone();
+    /// let culture = Arc::new(AsyncLocal::<&str>::with_value_changed(move |e| {
+    ///     s.lock().unwrap().push((e.previous_value, e.current_value, e.thread_context_changed));
+    /// }));
+    /// let c = culture.clone();
+    /// Task::run(move || c.set(Some("fr-FR"))).wait().unwrap();
+    /// let seen = seen.lock().unwrap();
+    /// assert!(seen.contains(&(None, Some("fr-FR"), false)));
+    /// // The task's context left the worker thread when its poll ended.
+    /// assert!(seen.contains(&(Some("fr-FR"), None, true)));
+    /// ```
+    #[track_caller]
+    pub fn with_value_changed(
+        handler: impl Fn(&AsyncLocalValueChangedArgs<T>) + Send + Sync + 'static,
+    ) -> AsyncLocal<T> {
+        let mut local = Self::new();
+        local.listens = true;
+        let typed = |v: Option<&Value>| v.and_then(|v| v.downcast_ref::<T>()).cloned();
+        super::value_changed::listen(
+            local.key,
+            Arc::new(move |previous, current, thread_context_changed| {
+                handler(&AsyncLocalValueChangedArgs {
+                    previous_value: typed(previous),
+                    current_value: typed(current),
+                    thread_context_changed,
+                })
+            }),
+            std::panic::Location::caller(),
+        );
+        local
     }
 
     /// The value in the current context. C#: `AsyncLocal<T>.Value` (get).
@@ -227,11 +303,17 @@ impl<T: Clone + Send + Sync + 'static> AsyncLocal<T> {
     /// Sets (or with `None`, clears) the value: the current context is
     /// replaced by a new one. C#: `AsyncLocal<T>.Value` (set).
     pub fn set(&self, value: Option<T>) {
-        CURRENT.with(|c| {
+        let value = value.map(|v| Arc::new(v) as Value);
+        let previous = CURRENT.with(|c| {
             let mut cur = c.borrow_mut();
-            let next = cur.with_value(self.key, value.map(|v| Arc::new(v) as Value));
+            let previous = cur.get(self.key).cloned();
+            let next = cur.with_value(self.key, value.clone());
             *cur = next;
-        })
+            previous
+        });
+        if self.listens {
+            super::value_changed::value_set(self.key, previous.as_ref(), value.as_ref());
+        }
     }
 
     /// Runs `f` with a reference to the value, without cloning it. C#:
@@ -244,6 +326,14 @@ impl<T: Clone + Send + Sync + 'static> AsyncLocal<T> {
 impl<T: Clone + Send + Sync + 'static> Default for AsyncLocal<T> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl<T> Drop for AsyncLocal<T> {
+    fn drop(&mut self) {
+        if self.listens {
+            super::value_changed::stop_listening(self.key);
+        }
     }
 }
 

@@ -16,6 +16,7 @@ pub mod joinable;
 mod start_inline;
 mod switch;
 pub(crate) mod sync_context;
+mod value_changed;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -28,7 +29,8 @@ pub use dispatcher::Dispatcher;
 pub use error::ContextError;
 pub(crate) use execution_context::with_context;
 pub use execution_context::{
-    AsyncFlowControl, AsyncLocal, ExecutionContext, FlowScope, flow_scope,
+    AsyncFlowControl, AsyncLocal, AsyncLocalValueChangedArgs, ExecutionContext, FlowScope,
+    flow_scope,
 };
 pub use fire_and_forget::{FireAndForgetOutput, fire_and_forget};
 pub use joinable::{

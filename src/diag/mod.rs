@@ -13,4 +13,7 @@ pub use unhandled::{
     ErrorOrigin, UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy,
     set_unhandled_error_handler, set_unhandled_error_policy, unhandled_error_policy,
 };
-pub use unobserved::{UnobservedFault, UnobservedFaultHandler, set_unobserved_fault_handler};
+pub use unobserved::{
+    UnobservedFault, UnobservedFaultHandler, UnobservedFaultPolicy, set_unobserved_fault_handler,
+    set_unobserved_fault_policy,
+};

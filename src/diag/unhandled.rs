@@ -51,6 +51,11 @@ pub enum ErrorOrigin {
     /// A worker thread's loop itself panicked (a defect of tasklane): the
     /// worker recovered and went on.
     Runtime,
+    /// A fault nobody observed, escalated because its handler did not mark
+    /// it observed ([`crate::diag::UnobservedFaultPolicy::Escalate`]). C#:
+    /// an `UnobservedTaskException` rethrown under
+    /// `ThrowUnobservedTaskExceptions`.
+    UnobservedFault,
 }
 
 impl ErrorOrigin {
@@ -66,6 +71,7 @@ impl ErrorOrigin {
             ErrorOrigin::CancellationCallback => "cancellation callbacks",
             ErrorOrigin::Handler => "a diagnostics handler",
             ErrorOrigin::Runtime => "a worker thread's loop",
+            ErrorOrigin::UnobservedFault => "a task fault nobody observed",
         }
     }
 }
@@ -104,6 +110,11 @@ impl fmt::Display for UnhandledError {
             ErrorOrigin::PostedWork => {
                 write!(f, "unhandled error in work posted at {}", self.location)?
             }
+            ErrorOrigin::UnobservedFault => write!(
+                f,
+                "escalated fault nobody observed, of the task created at {}",
+                self.location
+            )?,
             other => write!(
                 f,
                 "panic in {} (contained; the thread goes on), at {}",

@@ -8,6 +8,7 @@ use crate::task::AggregateError;
 use crate::task::raw::RawTask;
 use std::fmt;
 use std::panic::Location;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 /// A faulted task whose errors nobody observed. C#:
@@ -20,6 +21,54 @@ pub struct UnobservedFault {
     pub location: &'static Location<'static>,
     /// Every error the task ended with.
     pub errors: AggregateError,
+    /// Set by a handler that took care of the fault (shared by clones of
+    /// this report).
+    observed: Arc<AtomicBool>,
+}
+
+impl UnobservedFault {
+    /// Marks the fault handled: under
+    /// [`UnobservedFaultPolicy::Escalate`] it is then not escalated. C#:
+    /// `UnobservedTaskExceptionEventArgs.SetObserved()`.
+    pub fn set_observed(&self) {
+        self.observed.store(true, Ordering::Release);
+    }
+
+    /// True once a handler called [`set_observed`](Self::set_observed). C#:
+    /// `UnobservedTaskExceptionEventArgs.Observed`.
+    pub fn observed(&self) -> bool {
+        self.observed.load(Ordering::Acquire)
+    }
+}
+
+/// What happens to an unobserved fault after the handler saw it and did not
+/// [`set_observed`](UnobservedFault::set_observed) it. C#: the
+/// `ThrowUnobservedTaskExceptions` setting.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum UnobservedFaultPolicy {
+    /// Reported, nothing more. The default, as .NET 4.5 and later.
+    #[default]
+    Report,
+    /// Escalated: handed on to the unhandled-error path
+    /// ([`crate::diag::set_unhandled_error_handler`]), whose policy may
+    /// abort the process. C#: `<ThrowUnobservedTaskExceptions
+    /// enabled="true"/>`, which crashes the process.
+    Escalate,
+}
+
+static POLICY: AtomicBool = AtomicBool::new(false);
+
+/// Chooses what happens to an unobserved fault nobody marked observed,
+/// returning the previous policy. Default: [`UnobservedFaultPolicy::Report`].
+/// C#: the `ThrowUnobservedTaskExceptions` runtime setting.
+pub fn set_unobserved_fault_policy(policy: UnobservedFaultPolicy) -> UnobservedFaultPolicy {
+    let escalate = policy == UnobservedFaultPolicy::Escalate;
+    if POLICY.swap(escalate, Ordering::AcqRel) {
+        UnobservedFaultPolicy::Escalate
+    } else {
+        UnobservedFaultPolicy::Report
+    }
 }
 
 impl fmt::Display for UnobservedFault {
@@ -75,6 +124,7 @@ pub(crate) fn report(raw: RawTask) {
         task_id: header.id(),
         location: header.location,
         errors,
+        observed: Arc::new(AtomicBool::new(false)),
     };
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // The handler is user code: a panic in it must not unwind into the
@@ -90,4 +140,13 @@ pub(crate) fn report(raw: RawTask) {
             None => default_handler(&fault),
         },
     );
+    if POLICY.load(Ordering::Acquire) && !fault.observed() {
+        super::unhandled::report(&super::UnhandledError {
+            error: crate::task::TaskError::new(fault.errors.clone()),
+            origin: super::ErrorOrigin::UnobservedFault,
+            location: fault.location,
+            task_id: Some(fault.task_id),
+            context: None,
+        });
+    }
 }

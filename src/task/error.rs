@@ -8,7 +8,7 @@ use std::any::Any;
 use std::error::Error;
 use std::fmt;
 use std::panic::Location;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Why a task did not run to completion: the error `.await` yields (the
 /// *first* error, as C# `await` rethrows the first exception).
@@ -280,10 +280,16 @@ impl fmt::Display for CanceledError {
 impl Error for CanceledError {}
 
 /// A panic in a task body, caught by the runtime: the task faults and the
-/// worker thread survives.
-#[derive(Clone, Debug)]
+/// worker thread survives. The payload survives too, whatever its type
+/// (`std::panic::panic_any`): [`downcast`](PanicError::downcast) reads it,
+/// [`take_payload`](PanicError::take_payload) takes it to resume the panic.
+/// C#: the exception object a task faulted with, any type.
+#[derive(Clone)]
 pub struct PanicError {
     message: String,
+    /// The payload, shared by every clone of the error (one task's fault is
+    /// read from many places); `None` once taken.
+    payload: Arc<Mutex<Option<Box<dyn Any + Send>>>>,
 }
 
 impl PanicError {
@@ -295,12 +301,56 @@ impl PanicError {
         } else {
             "a panic with a non-string payload".to_owned()
         };
-        PanicError { message }
+        PanicError {
+            message,
+            payload: Arc::new(Mutex::new(Some(payload))),
+        }
     }
 
-    /// The panic message.
+    /// The panic message (for a payload that is not a string, a note
+    /// saying so).
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    /// A copy of the payload, if it is a `P` (and was not taken). C#:
+    /// `catch (MyException e)` on the task's exception.
+    ///
+    /// ```
+    /// #[derive(Clone, Debug, PartialEq)]
+    /// struct Code(u32);
+    /// let t = tasklane::Task::<()>::run(|| std::panic::panic_any(Code(7)));
+    /// let err = t.wait().unwrap_err();
+    /// let panic = err.first().downcast_ref::<tasklane::task::PanicError>().unwrap();
+    /// assert_eq!(panic.downcast::<Code>(), Some(Code(7)));
+    /// ```
+    pub fn downcast<P: Any + Clone>(&self) -> Option<P> {
+        let g = self.payload.lock().unwrap_or_else(|p| p.into_inner());
+        g.as_ref()?.downcast_ref::<P>().cloned()
+    }
+
+    /// True if the payload is a `P` (and was not taken).
+    pub fn payload_is<P: Any>(&self) -> bool {
+        let g = self.payload.lock().unwrap_or_else(|p| p.into_inner());
+        g.as_ref().is_some_and(|p| p.is::<P>())
+    }
+
+    /// Takes the payload out, for `std::panic::resume_unwind`; every clone
+    /// of this error shares it, so the first caller gets it. C#:
+    /// `ExceptionDispatchInfo.Throw`.
+    pub fn take_payload(&self) -> Option<Box<dyn Any + Send>> {
+        self.payload
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+}
+
+impl fmt::Debug for PanicError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PanicError")
+            .field("message", &self.message)
+            .finish_non_exhaustive()
     }
 }
 

@@ -108,9 +108,11 @@ impl RawTask {
     }
 
     /// The token the task was started with fired: cancels the task if it
-    /// has not started running yet (a cold or queued task), as .NET marks
-    /// such a task Canceled at once. Does not consume a ref. True if it
-    /// canceled the task.
+    /// has not started running yet (a cold or queued task), at once. (.NET
+    /// cancels a cold task at once too, but leaves a queued one
+    /// WaitingToRun until a worker reaches it and only then marks it
+    /// Canceled; tasklane does not wait for the worker, on purpose.) Does not
+    /// consume a ref. True if it canceled the task.
     pub(crate) fn cancel_if_unstarted(self, error: CanceledError) -> bool {
         if !self.header().state.transition_to_cancel_unstarted() {
             return false;
