@@ -17,7 +17,6 @@ fn posted() -> Message {
         context: ExecutionContext::default(),
         origin: None,
         location: Location::caller(),
-        id: 1,
         posted_during: None,
     })
 }

@@ -28,12 +28,10 @@ pub(crate) struct Posted {
     /// The task that posted it, if any: its chain owns the message (see
     /// `joinable/README.md`).
     pub(crate) origin: Option<TaskRef>,
-    /// This closure's number on its dispatcher (from 1).
-    pub(crate) id: u64,
     /// Posted from the dispatcher's own thread, outside any task, while it
-    /// ran the posted closure with this number: a wait blocked inside that
-    /// closure owns the message (work an event handler posted, then blocked
-    /// on).
+    /// ran the posted closure with this run number (`Shared::running_post`):
+    /// the code of that closure posted it, and a wait blocked inside it
+    /// knows (work an event handler posted, then blocked on).
     pub(crate) posted_during: Option<u64>,
     pub(crate) location: &'static Location<'static>,
 }

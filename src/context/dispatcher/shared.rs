@@ -42,11 +42,12 @@ pub(crate) struct Shared {
     /// The handles' shared token (see `Dispatcher`); weak, so the thread
     /// does not keep its own dispatcher alive.
     pub(crate) token: Mutex<Weak<super::Token>>,
-    /// Numbers posted closures (`Posted::id`).
-    next_post: AtomicU64,
-    /// The number of the posted closure the owner thread runs now (0: none).
-    /// Written and read by the owner thread only.
+    /// The run number of the posted closure the owner thread runs now (0:
+    /// none): each run takes the next number. Written and read by the owner
+    /// thread only (an atomic for `Sync`, never contended).
     running_post: AtomicU64,
+    /// The last run number given out (owner thread only).
+    last_run: AtomicU64,
 }
 
 impl Shared {
@@ -69,8 +70,8 @@ impl Shared {
             handler: RwLock::new(None),
             operations: AtomicUsize::new(0),
             token: Mutex::new(Weak::new()),
-            next_post: AtomicU64::new(1),
             running_post: AtomicU64::new(0),
+            last_run: AtomicU64::new(0),
         })
     }
 
@@ -195,11 +196,12 @@ impl Shared {
             context,
             origin,
             location,
-            id,
             posted_during: _,
         } = posted;
         drop(origin);
-        let outer = self.running_post.swap(id, Ordering::Relaxed);
+        let run = self.last_run.load(Ordering::Relaxed) + 1;
+        self.last_run.store(run, Ordering::Relaxed);
+        let outer = self.running_post.swap(run, Ordering::Relaxed);
         let ran = catch_unwind(AssertUnwindSafe(|| context.run(work)));
         self.running_post.store(outer, Ordering::Relaxed);
         if let Err(panic) = ran {
@@ -253,16 +255,16 @@ impl Shared {
         location: &'static Location<'static>,
     ) -> Result<(), ContextError> {
         let origin = crate::task::current::current().map(TaskRef::new_ref);
-        let posted_during = match (&origin, self.running_post()) {
-            (None, Some(during)) => Some(during),
-            _ => None,
+        let posted_during = if origin.is_none() {
+            self.running_post()
+        } else {
+            None
         };
         let posted = Posted {
             work,
             context: ExecutionContext::capture(),
             origin,
             location,
-            id: self.next_post.fetch_add(1, Ordering::Relaxed),
             posted_during,
         };
         self.queue
@@ -272,14 +274,15 @@ impl Shared {
             })
     }
 
-    /// On the owner thread, the number of the posted closure it runs now.
+    /// On the owner thread, the run number of the posted closure it runs
+    /// now.
     pub(crate) fn running_post(&self) -> Option<u64> {
-        if !self.is_owner_thread() {
+        if !super::thread::owns(self) {
             return None;
         }
         match self.running_post.load(Ordering::Relaxed) {
             0 => None,
-            id => Some(id),
+            run => Some(run),
         }
     }
 

@@ -29,6 +29,18 @@ pub(crate) fn current_shared() -> Option<Arc<Shared>> {
     THREAD.try_with(|t| t.0.borrow().clone()).ok().flatten()
 }
 
+/// True if `shared` is the dispatcher this thread owns (no clone, no
+/// `thread::current()`: cheap enough for every post).
+pub(crate) fn owns(shared: &Shared) -> bool {
+    THREAD
+        .try_with(|t| {
+            t.0.borrow()
+                .as_ref()
+                .is_some_and(|s| std::ptr::eq(Arc::as_ptr(s), shared))
+        })
+        .unwrap_or(false)
+}
+
 /// Makes `shared` this thread's dispatcher. False if the thread has one.
 pub(crate) fn bind(shared: &Arc<Shared>) -> bool {
     THREAD
