@@ -130,7 +130,7 @@ fn echo_server_child() {
                 if echoed.fetch_add(1, Ordering::SeqCst) + 1 == CONNECTIONS {
                     all_echoed.set_result(()).unwrap();
                 }
-                all_echoed.task().await.unwrap();
+                (&all_echoed.task()).await.unwrap();
             }));
         }
         let mut served = 0;

@@ -114,8 +114,8 @@ fn awaiting_a_completed_task_registers_and_schedules_nothing() {
     let thread = std::thread::current().id();
     let before = ThreadCounters::current();
     let (v, same_thread) = block_on(async {
-        let a = t.clone().await.unwrap();
-        let b = done.clone().await.unwrap();
+        let a = (&t).await.unwrap();
+        let b = (&done).await.unwrap();
         (a + b, std::thread::current().id() == thread)
     });
     let after = ThreadCounters::current();
@@ -142,7 +142,7 @@ fn the_completed_task_has_ran_to_completion() {
     t.result().unwrap();
     // Awaiting it continues synchronously: nothing registered or scheduled.
     let before = ThreadCounters::current();
-    block_on(t.clone()).unwrap();
+    block_on(&t).unwrap();
     let after = ThreadCounters::current();
     assert_eq!(after.waker_registrations, before.waker_registrations);
     assert_eq!(after.schedules, before.schedules);
@@ -178,7 +178,8 @@ fn one_task_awaited_waited_and_continued_from_many_places() {
     let awaiters: Vec<Task<u32>> = (0..50)
         .map(|i| {
             let t = t.clone();
-            Task::run_async(async move { t.await.unwrap() + i })
+            // Many awaiters of one task: each awaits `&t` for a clone.
+            Task::run_async(async move { (&t).await.unwrap() + i })
         })
         .collect();
     let waiters: Vec<_> = (0..4)

@@ -22,7 +22,8 @@ use tasklane::{
 fn awaiter(rt: &Runtime, awaited: Task<u32>, resumed: mpsc::Sender<ThreadId>) -> Task<u32> {
     let (registered_tx, registered_rx) = mpsc::channel::<()>();
     let t = rt.run_async(async move {
-        let mut awaited = awaited;
+        // Several awaiters share the task: each awaits a clone (`&task`).
+        let mut awaited = std::future::IntoFuture::into_future(&awaited);
         let mut registered = Some(registered_tx);
         let v = std::future::poll_fn(|cx| {
             let poll = Pin::new(&mut awaited).poll(cx);

@@ -86,7 +86,7 @@ pub fn threads() {
 pub fn sync_vs_suspend() {
     let done = Task::from_result(7);
     let before = ThreadCounters::current();
-    let v = block_on(async { done.clone().await.unwrap() });
+    let v = block_on(async { (&done).await.unwrap() });
     let after = ThreadCounters::current();
     println!(
         "awaiting a finished task: got {v}, wakers registered {}, tasks scheduled {} — it just continued",

@@ -169,7 +169,7 @@ pub fn with_cancellation<F: Future>(future: F, token: &CancellationToken) -> Run
 /// returns.
 #[must_use = "futures do nothing unless polled"]
 pub struct WaitAsync<T> {
-    task: Task<T>,
+    task: crate::task::Shared<T>,
     cancelled: Cancelled,
 }
 
@@ -190,7 +190,8 @@ impl<T: Clone> Task<T> {
     /// ```
     pub fn wait_async(&self, token: &CancellationToken) -> WaitAsync<T> {
         WaitAsync {
-            task: self.clone(),
+            // The wait reads a clone: the task stays readable for others.
+            task: std::future::IntoFuture::into_future(self),
             cancelled: Cancelled::new(token.clone()),
         }
     }

@@ -1,6 +1,6 @@
 //! `block_on`: run a future to completion on the calling thread.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,8 +50,8 @@ impl Wake for ThreadWaker {
 ///
 /// C#: `task.GetAwaiter().GetResult()` on a method's task — the
 /// sync-over-async bridge, here without the deadlock of a captured context.
-pub fn block_on<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
+pub fn block_on<F: IntoFuture>(future: F) -> F::Output {
+    let mut future = pin!(future.into_future());
     let thread_waker = ThreadWaker::new();
     let waker = Waker::from(thread_waker.clone());
     let mut cx = Context::from_waker(&waker);

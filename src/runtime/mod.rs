@@ -16,7 +16,7 @@ use crate::task::schedule::Home;
 use crate::task::spawn::Spawn;
 use crate::task::{AsyncBody, ClosureBody, InvalidOperationError, Task, TaskCreationOptions};
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::panic::Location;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -65,7 +65,7 @@ impl Runtime {
     /// Runs `future` to completion on this thread, with this runtime as the
     /// current one (so `Task::run` inside goes to its pool). C#:
     /// `task.GetAwaiter().GetResult()` (or `Task.Wait`) in `Main`.
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+    pub fn block_on<F: IntoFuture>(&self, future: F) -> F::Output {
         let _enter = self.handle.enter();
         block_on(future)
     }
@@ -212,7 +212,7 @@ impl Handle {
     /// Runs `future` to completion on this thread with this runtime current.
     /// A shut-down runtime is an error (the future is not polled). C#:
     /// `task.GetAwaiter().GetResult()` (or `Task.Wait`) in `Main`.
-    pub fn block_on<F: Future>(&self, future: F) -> Result<F::Output, InvalidOperationError> {
+    pub fn block_on<F: IntoFuture>(&self, future: F) -> Result<F::Output, InvalidOperationError> {
         if self.is_shutdown() {
             return Err(InvalidOperationError::RuntimeShutdown);
         }

@@ -69,6 +69,10 @@ impl<T> TaskCompletionSource<T> {
             None,
         );
         header.sources.store(1, Ordering::Relaxed);
+        // The sources count as one handle, and read no output.
+        header
+            .handles
+            .store(super::handles::SOURCED, Ordering::Relaxed);
         let raw = PromiseCell::<T>::allocate(header, Stage::Consumed);
         TaskCompletionSource {
             raw,
@@ -78,7 +82,7 @@ impl<T> TaskCompletionSource<T> {
 
     /// The task this source completes. C#: `TaskCompletionSource.Task`.
     pub fn task(&self) -> Task<T> {
-        self.raw.header().handles.fetch_add(1, Ordering::Relaxed);
+        super::handles::add(self.raw.header());
         Task::from_new_raw(self.raw)
     }
 
@@ -223,7 +227,6 @@ impl<T> Clone for TaskCompletionSource<T> {
     fn clone(&self) -> Self {
         let h = self.raw.header();
         h.sources.fetch_add(1, Ordering::Relaxed);
-        h.handles.fetch_add(1, Ordering::Relaxed);
         TaskCompletionSource {
             raw: self.raw,
             _t: PhantomData,
@@ -234,13 +237,18 @@ impl<T> Clone for TaskCompletionSource<T> {
 impl<T> Drop for TaskCompletionSource<T> {
     fn drop(&mut self) {
         let h = self.raw.header();
-        if h.sources.fetch_sub(1, Ordering::AcqRel) == 1 && !h.state.load().is_complete() {
+        if h.sources.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        if !h.state.load().is_complete() {
             // The last source is gone and nobody completed the promise.
             let err = TaskError::new(BrokenPromiseError::new(h.location));
             let _ = self.try_complete(Err(AggregateError::one(err)), FinalKind::Faulted);
         }
-        // The source also held one handle.
-        drop(Task::<T>::from_new_raw(self.raw));
+        // The sources together held one handle.
+        if super::handles::sources_gone(h) {
+            super::handle::handles_gone(self.raw);
+        }
     }
 }
 

@@ -431,9 +431,13 @@ pub enum InvalidOperationError {
     /// why). C#: the `ArgumentOutOfRangeException` of `ContinueWith` and
     /// `StartNew`.
     ConflictingOptions(&'static str),
-    /// `into_output` / `into_result` found other handles to the task, so the
-    /// output cannot be moved out; it stays in the task for them.
+    /// Awaiting a task by value (or `into_result`) found other `Task`
+    /// handles, so the output was not moved out: it stays in the task for
+    /// them. Await `&task` for a clone.
     OutputShared,
+    /// The output was already moved out, by an await of a handle that was
+    /// the only one then.
+    OutputTaken,
 }
 
 impl fmt::Display for InvalidOperationError {
@@ -469,7 +473,10 @@ impl fmt::Display for InvalidOperationError {
                 write!(f, "these options exclude each other: {why}")
             }
             InvalidOperationError::OutputShared => f.write_str(
-                "the output cannot be moved out while other handles to the task exist; drop them first, or await a clone of the task",
+                "the output cannot be moved out while other handles to the task exist: await `&task` for a clone (the output must be Clone), or drop the other handles first",
+            ),
+            InvalidOperationError::OutputTaken => f.write_str(
+                "the output was already moved out by an await of this task; await `&task` (for a clone) to read it from several places",
             ),
         }
     }

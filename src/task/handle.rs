@@ -2,14 +2,14 @@
 
 use super::cell::Outcome;
 use super::continuation::{Continuation, Registered};
+use super::handles::Claim;
 use super::header::Header;
 use super::raw::RawTask;
 use super::state::{FinalKind, TransitionHandlesGone};
 use super::{AggregateError, InvalidOperationError, TaskCreationOptions, TaskError, TaskStatus};
-use crate::loom::sync::atomic::Ordering;
 use crate::runtime::blocking_wait::WaitOutcome;
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
@@ -18,18 +18,49 @@ use std::time::{Duration, Instant};
 
 /// A handle to a task: work running on the pool, a promise completed from
 /// outside, or a continuation. Cloning is cheap; every clone sees the same
-/// task. Await it (`task.await` or `task.clone().await`), block on it
-/// (`wait()`, `result()`), or continue from it (`continue_with`), from as many
-/// places at once as you like.
+/// task. Await it, block on it (`wait()`, `result()`), or continue from it
+/// (`continue_with`), from as many places at once as you like.
 ///
 /// `.await` yields `Result<T, TaskError>` with the *first* error; `wait()` and
 /// `result()` yield `Result<_, AggregateError>` with *all* of them, as in C#.
 ///
-/// **Outputs that are not `Clone`.** Every handle may read the output, so
-/// `.await` and `result()` clone it (for `T: Clone`). For other types either
-/// wrap the value in an `Arc` (`Task<Arc<Big>>`), or take it out through the
-/// last handle with [`Task::into_output`] (async) or [`Task::into_result`]
-/// (blocking), which move the value without cloning.
+/// **Awaiting: by value moves, `&task` shares.**
+///
+/// - `task.await` moves the output out of the task: the common case, spawn
+///   then await the handle you got, works for any `T` (`io::Result<_>`, a
+///   struct holding a socket). A `TaskCompletionSource` that is still alive
+///   does not count as another handle.
+/// - `(&task).await` clones the output (`T: Clone`) and leaves it in the
+///   task: use it wherever several places await one task (C#'s normal
+///   case: `await task` from many places).
+/// - Awaiting by value while other `Task` handles exist yields
+///   [`InvalidOperationError::OutputShared`] and leaves the output for them;
+///   after a move, reading the value through any handle
+///   (`result()`, `try_result()`, another await) yields
+///   [`InvalidOperationError::OutputTaken`]. A failure is always cloned, so
+///   every handle sees it.
+///
+/// ```
+/// use tasklane::{Task, TaskCompletionSource};
+///
+/// // Not Clone: awaited by value, moved out.
+/// let file = Task::run_async(async { std::fs::File::open("/dev/null") });
+/// # tasklane::block_on(async move {
+/// let f: std::io::Result<std::fs::File> = file.await.unwrap();
+/// assert!(f.is_ok());
+/// # });
+/// // One promise, many awaiters: each awaits `&task`.
+/// let gate = TaskCompletionSource::<u32>::new();
+/// let waiters: Vec<Task<u32>> = (0..3)
+///     .map(|i| {
+///         let t = gate.task();
+///         Task::run_async(async move { (&t).await.unwrap() + i })
+///     })
+///     .collect();
+/// gate.set_result(10).unwrap();
+/// let sum: u32 = waiters.iter().map(|w| w.result().unwrap()).sum();
+/// assert_eq!(sum, 33);
+/// ```
 ///
 /// C#: `System.Threading.Tasks.Task<TResult>` (and `Task` as `Task<()>`).
 pub struct Task<T> {
@@ -111,24 +142,39 @@ impl<T> Task<T> {
         s.is_complete().then(|| s.final_kind())
     }
 
-    /// The outcome, once complete. Reading a failure marks it observed.
-    fn outcome(&self) -> Option<&Outcome<T>> {
+    /// The outcome, once complete and unless it was moved out. Reading a
+    /// failure marks it observed.
+    fn read(&self) -> Read<'_, T> {
         let s = self.header().state.load();
         if !s.is_complete() {
-            return None;
+            return Read::Pending;
+        }
+        // Checked before the stage is read (`handles.rs`): a handle that
+        // finds the output not taken may read it.
+        if super::handles::output_taken(self.header()) {
+            return Read::Taken;
         }
         // SAFETY: COMPLETE (acquired above) makes the stage immutable, and it
         // holds an `Outcome<T>` because this handle was made for this cell
-        // (rule 5 of header.rs). A null pointer means the output was moved out
-        // by `into_output`, which needs every other handle gone, so not here.
+        // (rule 5 of header.rs); the output was not moved out, and cannot be
+        // while this handle is not the only one (`handles.rs`).
         let p = unsafe { (self.header().vtable.outcome)(self.raw.header_ptr()) };
-        debug_assert!(!p.is_null(), "outcome read after it was moved out");
+        debug_assert!(!p.is_null(), "the output was moved out unseen");
         // SAFETY: as above.
         let o = unsafe { &*(p as *const Outcome<T>) };
         if o.is_err() {
             self.header().state.set_observed();
         }
-        Some(o)
+        Read::Ready(o)
+    }
+
+    /// The outcome, once complete (`None` if pending, or if the value was
+    /// moved out: only a value is ever moved, never a failure).
+    fn outcome(&self) -> Option<&Outcome<T>> {
+        match self.read() {
+            Read::Ready(o) => Some(o),
+            Read::Pending | Read::Taken => None,
+        }
     }
 
     /// The errors of a faulted task; `None` if it is not (yet) faulted, as
@@ -154,9 +200,11 @@ impl<T> Task<T> {
     /// the `AggregateError`, leaving the task itself untouched.
     pub fn wait(&self) -> Result<(), AggregateError> {
         self.block_until_complete(None)?;
-        match self.outcome().expect("complete after blocking") {
-            Ok(_) => Ok(()),
-            Err(e) => Err(e.clone()),
+        match self.read() {
+            // A value moved out was a value: it ran to completion.
+            Read::Ready(Ok(_)) | Read::Taken => Ok(()),
+            Read::Ready(Err(e)) => Err(e.clone()),
+            Read::Pending => unreachable!("complete after blocking"),
         }
     }
 
@@ -232,10 +280,8 @@ impl<T> Task<T> {
     }
 
     /// Takes the output out of the task, without cloning it, once it
-    /// completes. This must be the task's last handle by then (other clones,
-    /// and a `TaskCompletionSource`, dropped); otherwise the output stays in
-    /// the task for the others and this yields a fault holding
-    /// [`InvalidOperationError::OutputShared`]. C#: `await task`.
+    /// completes: what awaiting the task by value does (see [`Task`]). C#:
+    /// `await task`.
     pub fn into_output(self) -> IntoOutput<T> {
         IntoOutput { task: Some(self) }
     }
@@ -250,19 +296,36 @@ impl<T> Task<T> {
         })
     }
 
-    fn take_output(self) -> Result<T, Taken> {
-        let o = self.outcome().expect("take_output after completion");
-        if let Err(agg) = o {
-            return Err(Taken::Failed(agg.clone()));
+    /// Moves the value out of a completed task when this is its only
+    /// handle (`handles.rs`); a failure is cloned out, as always.
+    fn take_output(&self) -> Result<T, Taken> {
+        match self.read() {
+            Read::Ready(Err(agg)) => return Err(Taken::Failed(agg.clone())),
+            Read::Ready(Ok(_)) => {}
+            Read::Taken => {
+                return Err(Taken::Shared(TaskError::new(
+                    InvalidOperationError::OutputTaken,
+                )));
+            }
+            Read::Pending => unreachable!("take_output after completion"),
         }
-        if self.header().handles.load(Ordering::Acquire) != 1 {
-            return Err(Taken::Shared(TaskError::new(
-                InvalidOperationError::OutputShared,
-            )));
+        match super::handles::claim_output(self.header()) {
+            Claim::Claimed => {}
+            Claim::Shared => {
+                return Err(Taken::Shared(TaskError::new(
+                    InvalidOperationError::OutputShared,
+                )));
+            }
+            Claim::Taken => {
+                return Err(Taken::Shared(TaskError::new(
+                    InvalidOperationError::OutputTaken,
+                )));
+            }
         }
         let mut slot: Option<Outcome<T>> = None;
-        // SAFETY: rule 5: this is the only handle, so nobody else reads the
-        // stage; `take_outcome` moves an `Outcome<T>` into the slot.
+        // SAFETY: rule 5: the claim made this the only handle that reads the
+        // stage, now and later (`handles.rs`); `take_outcome` moves an
+        // `Outcome<T>` into the slot.
         unsafe {
             (self.header().vtable.take_outcome)(
                 self.raw.header_ptr(),
@@ -283,17 +346,23 @@ impl<T> Task<T> {
     /// cloning it with `clone` otherwise (for holders such as `ValueTask`
     /// that know `T: Clone` without the type saying so).
     pub(crate) fn into_first_outcome(self, clone: fn(&T) -> T) -> Result<T, TaskError> {
-        if self.header().handles.load(Ordering::Acquire) != 1 {
-            return match self.outcome().expect("into_first_outcome after completion") {
-                Ok(v) => Ok(clone(v)),
-                Err(agg) => Err(agg.first().clone()),
-            };
+        match self.take_output() {
+            Ok(v) => Ok(v),
+            Err(Taken::Failed(agg)) => Err(agg.first().clone()),
+            Err(Taken::Shared(e)) => match self.read() {
+                Read::Ready(Ok(v)) => Ok(clone(v)),
+                _ => Err(e),
+            },
         }
-        self.take_output().map_err(|e| match e {
-            Taken::Failed(agg) => agg.first().clone(),
-            Taken::Shared(e) => e,
-        })
     }
+}
+
+/// What reading a task's outcome found.
+enum Read<'a, T> {
+    Pending,
+    /// The value was moved out (by a handle that was the only one then).
+    Taken,
+    Ready(&'a Outcome<T>),
 }
 
 enum Taken {
@@ -321,42 +390,103 @@ impl<T: Clone> Task<T> {
     /// hanging.
     pub fn result(&self) -> Result<T, AggregateError> {
         self.block_until_complete(None)?;
-        self.outcome().expect("complete after blocking").clone()
+        self.try_result().expect("complete after blocking")
     }
 
     /// The outcome if the task is already complete (`None` if not), without
-    /// blocking.
+    /// blocking. A value already moved out by an await of another handle is
+    /// [`InvalidOperationError::OutputTaken`].
     pub fn try_result(&self) -> Option<Result<T, AggregateError>> {
-        self.outcome().cloned()
-    }
-
-    fn first_error(o: &Outcome<T>) -> Result<T, TaskError> {
-        match o {
-            Ok(v) => Ok(v.clone()),
-            Err(agg) => Err(agg.first().clone()),
+        match self.read() {
+            Read::Pending => None,
+            Read::Ready(o) => Some(o.clone()),
+            Read::Taken => Some(Err(AggregateError::one(TaskError::new(
+                InvalidOperationError::OutputTaken,
+            )))),
         }
     }
 }
 
-impl<T: Clone> Future for Task<T> {
+/// Awaiting a task by value yields its output, moved out: the common case,
+/// spawn then await the handle, works for any `T`. If other `Task` handles
+/// exist when it completes, the output stays in the task for them and the
+/// await yields [`InvalidOperationError::OutputShared`] (await `&task` to
+/// get a clone instead, `T: Clone`); once moved out, later reads of any
+/// handle yield [`InvalidOperationError::OutputTaken`]. A failure is
+/// always yielded (cloned), whoever else holds the task. C#: `await task`.
+impl<T> Future for Task<T> {
     type Output = Result<T, TaskError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         // Synchronous completion: no registration, nothing scheduled.
-        if let Some(o) = self.outcome() {
-            return Poll::Ready(Self::first_error(o));
+        if !self.is_completed() && !self.register_waker(cx.waker()) {
+            return Poll::Pending;
         }
-        if self.register_waker(cx.waker()) {
-            let o = self.outcome().expect("complete");
-            return Poll::Ready(Self::first_error(o));
+        if let Some(key) = self.key.take() {
+            drop(self.header().continuations.remove(key));
         }
-        Poll::Pending
+        Poll::Ready(self.take_output().map_err(|e| match e {
+            Taken::Failed(agg) => agg.first().clone(),
+            Taken::Shared(e) => e,
+        }))
+    }
+}
+
+/// Awaiting `&task` yields a clone of the output (`T: Clone`), leaving it in
+/// the task for every other handle. C#: `await task` on a task others await
+/// too.
+impl<'a, T: Clone> IntoFuture for &'a Task<T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = Shared<T>;
+
+    fn into_future(self) -> Shared<T> {
+        Shared { task: self.clone() }
+    }
+}
+
+/// The await of `&task`: yields a clone of the output. Made by awaiting a
+/// reference to a [`Task`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Shared<T> {
+    task: Task<T>,
+}
+
+impl<T> Shared<T> {
+    /// The task awaited.
+    pub fn task(&self) -> &Task<T> {
+        &self.task
+    }
+
+    /// True once the task reached a final state.
+    pub fn is_completed(&self) -> bool {
+        self.task.is_completed()
+    }
+}
+
+impl<T> fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Shared").field(&self.task).finish()
+    }
+}
+
+impl<T: Clone> Future for Shared<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let task = &mut self.task;
+        if !task.is_completed() && !task.register_waker(cx.waker()) {
+            return Poll::Pending;
+        }
+        Poll::Ready(match task.try_result().expect("complete") {
+            Ok(v) => Ok(v),
+            Err(agg) => Err(agg.first().clone()),
+        })
     }
 }
 
 impl<T> Clone for Task<T> {
     fn clone(&self) -> Task<T> {
-        self.header().handles.fetch_add(1, Ordering::Relaxed);
+        super::handles::add(self.header());
         Task {
             raw: self.raw,
             key: None,
@@ -371,16 +501,22 @@ impl<T> Drop for Task<T> {
         if let Some(key) = self.key.take() {
             drop(header.continuations.remove(key));
         }
-        if header.handles.fetch_sub(1, Ordering::AcqRel) == 1 {
-            match header.state.transition_handles_gone() {
-                TransitionHandlesGone::Report => {
-                    crate::diag::unobserved::report(self.raw);
-                    self.raw.ref_dec();
-                }
-                TransitionHandlesGone::Released => {}
-                TransitionHandlesGone::Dealloc => self.raw.dealloc(),
-            }
+        if super::handles::remove(header) {
+            handles_gone(self.raw);
         }
+    }
+}
+
+/// The last handle of any kind (`Task`, `TaskCompletionSource`) is gone:
+/// nobody can observe the task any more. Releases the handles' ref.
+pub(crate) fn handles_gone(raw: RawTask) {
+    match raw.header().state.transition_handles_gone() {
+        TransitionHandlesGone::Report => {
+            crate::diag::unobserved::report(raw);
+            raw.ref_dec();
+        }
+        TransitionHandlesGone::Released => {}
+        TransitionHandlesGone::Dealloc => raw.dealloc(),
     }
 }
 

@@ -93,7 +93,9 @@ pub(crate) struct Header {
     pub(crate) state: State,
     pub(crate) vtable: &'static Vtable,
     pub(crate) continuations: ContinuationList,
-    /// Live `Task<T>` handles (a `TaskCompletionSource` holds one too).
+    /// The handle word: live `Task<T>` handles, whether a
+    /// `TaskCompletionSource` lives, whether the output was moved out
+    /// (`handles.rs`).
     pub(crate) handles: AtomicUsize,
     /// Promises: live `TaskCompletionSource` clones.
     pub(crate) sources: AtomicUsize,

@@ -383,3 +383,39 @@ fn when_any_inputs_completing_together_pick_one_winner() {
         assert!(winner == ta || winner == tb);
     });
 }
+
+/// The only handle moves the output out while a promise's source makes a
+/// new handle and reads it: the reader sees the value (the move found a
+/// second handle and left it) or finds it taken, never a value being moved.
+#[test]
+fn an_output_move_races_a_new_handle_reading() {
+    loom::model(|| {
+        let tcs = TaskCompletionSource::<u32>::new();
+        let only = tcs.task();
+        tcs.set_result(5).unwrap();
+        let reader = loom::thread::spawn(move || tcs.task().try_result().expect("complete"));
+        let moved = only.into_result();
+        let read = reader.join().unwrap();
+        match moved {
+            Ok(v) => {
+                assert_eq!(v, 5);
+                // The reader either finished (and let go of its handle)
+                // before the move, or found the value gone: never a value
+                // read from a moved-out stage.
+                if let Err(err) = read {
+                    assert_eq!(
+                        err.first().downcast_ref::<super::InvalidOperationError>(),
+                        Some(&super::InvalidOperationError::OutputTaken)
+                    );
+                }
+            }
+            Err(err) => {
+                assert_eq!(
+                    err.first().downcast_ref::<super::InvalidOperationError>(),
+                    Some(&super::InvalidOperationError::OutputShared)
+                );
+                assert_eq!(read.unwrap(), 5);
+            }
+        }
+    });
+}

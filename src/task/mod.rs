@@ -17,6 +17,7 @@ mod create;
 pub(crate) mod current;
 mod error;
 mod handle;
+pub(crate) mod handles;
 pub(crate) mod header;
 mod options;
 pub(crate) mod raw;
@@ -46,7 +47,7 @@ pub use error::{
     BrokenPromiseError, CancelReason, CanceledError, Fault, InvalidOperationError, PanicError,
     SetResultError, TaskError,
 };
-pub use handle::{Completion, IntoOutput, Task};
+pub use handle::{Completion, IntoOutput, Shared, Task};
 pub use options::{ContinuationOptions, TaskCreationOptions};
 pub use status::TaskStatus;
 pub use value_task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};

@@ -105,7 +105,7 @@ fn a_sequence_number_still_names_its_message_while_producers_push() {
         // The joinable wait's pattern: read the keys, let go of the lock,
         // take one by its number.
         let keys = q.chain_keys();
-        for (seq, _) in &keys {
+        for (seq, _, _) in &keys {
             assert!(q.take(*seq).is_some(), "message {seq} vanished");
         }
         producer.join().unwrap();
