@@ -435,7 +435,7 @@ impl<T> Future for Task<T> {
 /// Awaiting `&task` yields a clone of the output (`T: Clone`), leaving it in
 /// the task for every other handle. C#: `await task` on a task others await
 /// too.
-impl<'a, T: Clone> IntoFuture for &'a Task<T> {
+impl<T: Clone> IntoFuture for &Task<T> {
     type Output = Result<T, TaskError>;
     type IntoFuture = Shared<T>;
 
