@@ -7,6 +7,7 @@
 
 use super::registration::CancellationTokenRegistration;
 use super::token::CancellationToken;
+use crate::task::BoxError;
 use crate::task::cell::Outcome;
 use crate::task::raw::TaskRef;
 use crate::task::spawn::Spawn;
@@ -14,7 +15,6 @@ use crate::task::{
     AggregateError, AsyncBody, CanceledError, ClosureBody, ContinuationBody, ContinuationOptions,
     Task, TaskCreationOptions, TaskError, TryClosureBody, work_error,
 };
-use std::error::Error;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -96,7 +96,7 @@ pin_project_lite::pin_project! {
 impl<Fut, T, E> Future for TokenAsyncBody<Fut>
 where
     Fut: Future<Output = Result<T, E>>,
-    E: Error + Send + Sync + 'static,
+    E: Into<BoxError> + 'static,
 {
     type Output = Outcome<T>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Outcome<T>> {
@@ -197,7 +197,7 @@ impl<T: Send + 'static> Task<T> {
     pub fn try_run_with_token<F, E>(f: F, token: &CancellationToken) -> Task<T>
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
         Self::spawn_gated(TryClosureBody::new(f, Some(token.clone())), token)
     }
@@ -244,7 +244,7 @@ impl<T: Send + 'static> Task<T> {
     pub fn try_run_async_with_token<Fut, E>(future: Fut, token: &CancellationToken) -> Task<T>
     where
         Fut: Future<Output = Result<T, E>> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
         Self::spawn_gated(
             TokenAsyncBody {
@@ -302,7 +302,7 @@ impl<A: Send + Sync + 'static> Task<A> {
     ) -> Task<U>
     where
         F: FnOnce(&Task<A>) -> Result<U, E> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
         U: Send + 'static,
     {
         let own = token.clone();

@@ -14,12 +14,12 @@
 use super::home::home_for;
 use super::sync_context::SynchronizationContext;
 use crate::diag::{ErrorOrigin, UnhandledError};
+use crate::task::BoxError;
 use crate::task::ErasedTask;
 use crate::task::continuation::{Continuation, Registered};
 use crate::task::header::TaskKind;
 use crate::task::spawn::{Spawn, Start};
 use crate::task::{AggregateError, CancelReason, Task, TaskCreationOptions, TaskError};
-use std::error::Error;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind};
 use std::pin::Pin;
@@ -42,7 +42,7 @@ impl FireAndForgetOutput for () {
 
 impl<T, E> FireAndForgetOutput for Result<T, E>
 where
-    E: Error + Send + Sync + 'static,
+    E: Into<BoxError> + 'static,
 {
     fn into_failure(self) -> Option<TaskError> {
         self.err().map(TaskError::new)

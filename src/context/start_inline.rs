@@ -5,9 +5,9 @@
 
 use super::home::home_for;
 use super::sync_context::SynchronizationContext;
+use crate::task::BoxError;
 use crate::task::spawn::{Spawn, Start};
 use crate::task::{AsyncBody, Outcome, Task, TaskCreationOptions, TryAsyncBody, header::TaskKind};
-use std::error::Error;
 use std::future::Future;
 use std::panic::Location;
 
@@ -84,7 +84,7 @@ impl<T: Send + 'static> Task<T> {
     pub fn try_start_inline<F, E>(future: F) -> Task<T>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
         spawn_inline(TryAsyncBody::new(future), Location::caller())
     }

@@ -127,7 +127,7 @@ impl AggregateError {
     }
 
     /// The first error of type `E`, searching nested aggregates too.
-    pub fn find<E: Error + 'static>(&self) -> Option<&E> {
+    pub fn find<E: Error + Send + Sync + 'static>(&self) -> Option<&E> {
         self.errors().iter().find_map(|e| {
             e.downcast_ref::<E>().or_else(|| {
                 e.downcast_ref::<AggregateError>()

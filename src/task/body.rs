@@ -2,9 +2,8 @@
 //! closure, a future, fallible or not) to the cell's `Outcome<T>`.
 
 use super::cell::Outcome;
-use super::{AggregateError, Fault, TaskError};
+use super::{AggregateError, BoxError, TaskError};
 use crate::cancel::CancellationToken;
-use std::error::Error;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -23,7 +22,7 @@ pub(crate) fn work_error(e: TaskError, own: Option<&CancellationToken>) -> TaskE
             if own_and_signalled {
                 TaskError::Canceled(c)
             } else {
-                TaskError::Faulted(Fault::new(c))
+                TaskError::Faulted(c.into_fault())
             }
         }
         other => other,
@@ -71,7 +70,7 @@ impl<F> Unpin for TryClosureBody<F> {}
 impl<F, T, E> Future for TryClosureBody<F>
 where
     F: FnOnce() -> Result<T, E>,
-    E: Error + Send + Sync + 'static,
+    E: Into<BoxError> + 'static,
 {
     type Output = Outcome<T>;
     fn poll(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Outcome<T>> {
@@ -123,7 +122,7 @@ impl<Fut> TryAsyncBody<Fut> {
 impl<Fut, T, E> Future for TryAsyncBody<Fut>
 where
     Fut: Future<Output = Result<T, E>>,
-    E: Error + Send + Sync + 'static,
+    E: Into<BoxError> + 'static,
 {
     type Output = Outcome<T>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {

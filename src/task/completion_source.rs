@@ -5,13 +5,13 @@ use super::header::{Header, TaskKind};
 use super::raw::RawTask;
 use super::state::{FinalKind, State};
 use super::{
-    AggregateError, BrokenPromiseError, CanceledError, Fault, InvalidOperationError,
-    SetResultError, Task, TaskCreationOptions, TaskError,
+    AggregateError, BrokenPromiseError, CanceledError, InvalidOperationError, SetResultError, Task,
+    TaskCreationOptions, TaskError,
 };
 use crate::cancel::CancellationToken;
 use crate::context::ExecutionContext;
 use crate::loom::sync::atomic::Ordering;
-use std::error::Error;
+use crate::task::BoxError;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -133,7 +133,7 @@ impl<T> TaskCompletionSource<T> {
     /// Faults the task with one error. A cancellation given here faults the
     /// task too (as `SetException(new OperationCanceledException())` does);
     /// use `set_canceled` to cancel it. C#: `SetException`.
-    pub fn set_error<E: Error + Send + Sync + 'static>(
+    pub fn set_error<E: Into<BoxError> + 'static>(
         &self,
         error: E,
     ) -> Result<(), InvalidOperationError> {
@@ -142,7 +142,7 @@ impl<T> TaskCompletionSource<T> {
 
     /// Faults the task with one error; false if already complete. C#:
     /// `TrySetException`.
-    pub fn try_set_error<E: Error + Send + Sync + 'static>(&self, error: E) -> bool {
+    pub fn try_set_error<E: Into<BoxError> + 'static>(&self, error: E) -> bool {
         self.set_error(error).is_ok()
     }
 
@@ -152,7 +152,7 @@ impl<T> TaskCompletionSource<T> {
         let errors: Vec<TaskError> = errors
             .into_iter()
             .map(|e| match e {
-                TaskError::Canceled(c) => TaskError::Faulted(Fault::new(c)),
+                TaskError::Canceled(c) => TaskError::Faulted(c.into_fault()),
                 other => other,
             })
             .collect();

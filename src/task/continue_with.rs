@@ -8,7 +8,7 @@ use super::spawn::{Spawn, Start};
 use super::{
     AggregateError, CancelReason, CanceledError, ContinuationOptions, Task, TaskError, work_error,
 };
-use std::error::Error;
+use crate::task::BoxError;
 use std::future::Future;
 use std::panic::Location;
 use std::pin::Pin;
@@ -102,7 +102,7 @@ impl<T: Send + Sync + 'static> Task<T> {
     pub fn try_continue_with<U, E, F>(&self, f: F, options: ContinuationOptions) -> Task<U>
     where
         F: FnOnce(&Task<T>) -> Result<U, E> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
         U: Send + 'static,
     {
         let body = ContinuationBody::new(

@@ -8,7 +8,7 @@ use super::state::TransitionToStarted;
 use super::{
     AggregateError, CanceledError, InvalidOperationError, Task, TaskCreationOptions, TaskError,
 };
-use std::error::Error;
+use crate::task::BoxError;
 use std::future::Future;
 use std::panic::Location;
 
@@ -33,6 +33,12 @@ impl<T: Send + 'static> Task<T> {
     /// recoverable by `downcast_ref`. C#: `Task.Run(() => …)` with a body
     /// that throws.
     ///
+    /// `e` is any error a Rust program has: a type implementing `Error`,
+    /// `Box<dyn Error + Send + Sync>`, `anyhow::Error`, a `&str` — anything
+    /// `Into<`[`BoxError`]`>`. One that means cancellation (a
+    /// [`CanceledError`] anywhere in its `source()` chain) cancels the task
+    /// instead ([`TaskError::new`]).
+    ///
     /// ```
     /// use std::io;
     /// let t = tasklane::Task::try_run(|| -> Result<u8, io::Error> {
@@ -45,7 +51,7 @@ impl<T: Send + 'static> Task<T> {
     pub fn try_run<F, E>(f: F) -> Task<T>
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
         Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller())
             .spawn(TryClosureBody::new(f, None))
@@ -69,13 +75,25 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// Runs a fallible future on the pool: `Err(e)` faults the task with `e`
-    /// (a [`CanceledError`] cancels it, as in a C# async method). C#:
-    /// `Task.Run(async () => …)` with a body that throws.
+    /// (a [`CanceledError`], even wrapped in another error, cancels it, as
+    /// in a C# async method; see [`TaskError::new`]). `e` is anything
+    /// `Into<`[`BoxError`]`>`: `anyhow::Error`, `Box<dyn Error + Send +
+    /// Sync>`, `io::Error`, a user enum. C#: `Task.Run(async () => …)` with
+    /// a body that throws.
+    ///
+    /// ```
+    /// let t = tasklane::Task::try_run_async(async {
+    ///     let n: u32 = "42".parse()?;
+    ///     anyhow::ensure!(n > 40, "too small");
+    ///     Ok::<_, anyhow::Error>(n)
+    /// });
+    /// assert_eq!(t.result().unwrap(), 42);
+    /// ```
     #[track_caller]
     pub fn try_run_async<Fut, E>(future: Fut) -> Task<T>
     where
         Fut: Future<Output = Result<T, E>> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
         Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller())
             .spawn(TryAsyncBody::new(future))
@@ -109,7 +127,7 @@ impl<T: Send + 'static> Task<T> {
     pub fn try_start_new<F, E>(f: F, options: TaskCreationOptions) -> Task<T>
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
         Spawn::work(options, Location::caller()).spawn(TryClosureBody::new(f, None))
     }
@@ -122,7 +140,7 @@ impl<T: Send + 'static> Task<T> {
     pub fn try_start_new_async<Fut, E>(future: Fut, options: TaskCreationOptions) -> Task<T>
     where
         Fut: Future<Output = Result<T, E>> + Send + 'static,
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
         Spawn::work(options, Location::caller()).spawn(TryAsyncBody::new(future))
     }
@@ -182,9 +200,9 @@ impl<T> Task<T> {
 
     /// A task that already faulted with `error`. C#: `Task.FromException`.
     #[track_caller]
-    pub fn from_error<E: Error + Send + Sync + 'static>(error: E) -> Task<T> {
+    pub fn from_error<E: Into<BoxError> + 'static>(error: E) -> Task<T> {
         let e = match TaskError::new(error) {
-            TaskError::Canceled(c) => TaskError::Faulted(super::Fault::new(c)),
+            TaskError::Canceled(c) => TaskError::Faulted(c.into_fault()),
             other => other,
         };
         completed_task(Err(AggregateError::one(e)))

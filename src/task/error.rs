@@ -3,12 +3,18 @@
 //! C#: `Exception` stored in a faulted `Task`, `OperationCanceledException`,
 //! `AggregateException`, `InvalidOperationException`.
 
-use crate::cancel::CancellationToken;
 use std::any::Any;
 use std::error::Error;
 use std::fmt;
 use std::panic::Location;
 use std::sync::{Arc, Mutex};
+
+pub use super::canceled::{CancelReason, CanceledError};
+
+/// Any error, boxed: what a fallible task body may end with (every type
+/// implementing `Error + Send + Sync`, `anyhow::Error`, `&str` and `String`
+/// convert into it). C#: `Exception`, the base every thrown error shares.
+pub type BoxError = Box<dyn Error + Send + Sync + 'static>;
 
 /// Why a task did not run to completion: the error `.await` yields (the
 /// *first* error, as C# `await` rethrows the first exception).
@@ -28,31 +34,65 @@ pub enum TaskError {
 }
 
 impl TaskError {
-    /// Wraps any error as a fault. If `error` is itself a [`TaskError`] or a
-    /// [`CanceledError`], it is kept as what it is instead of being wrapped;
-    /// so is an `io::Error` whose inner error is a [`CanceledError`] (what a
-    /// socket operation cancelled by its token returns), which is a
-    /// cancellation.
+    /// Wraps any error a task body can end with: anything that converts
+    /// into a [`BoxError`] (a type implementing `Error`, `Box<dyn Error +
+    /// Send + Sync>`, `anyhow::Error`, `io::Error`, a `&str` or `String`).
+    ///
+    /// - A [`TaskError`] is kept as it is, and a [`CanceledError`] is a
+    ///   cancellation.
+    /// - An error that *means* cancellation is a cancellation, however it
+    ///   was wrapped: one whose `source()` chain holds a [`CanceledError`],
+    ///   a canceled [`TaskError`], or an `io::Error` carrying one (what a
+    ///   socket call canceled by its token returns), to
+    ///   [`CANCELLATION_SOURCE_DEPTH`](super::CANCELLATION_SOURCE_DEPTH).
+    ///   The wrapper is kept as [`CanceledError::carrier`].
+    /// - Anything else is a fault holding the error itself:
+    ///   [`downcast_ref`](TaskError::downcast_ref) finds the original type
+    ///   (for an `anyhow::Error`, the error it was made from).
+    ///
+    /// C#: the exception an async method ends with, stored in its task.
     pub fn new<E>(error: E) -> TaskError
     where
-        E: Error + Send + Sync + 'static,
+        E: Into<BoxError> + 'static,
     {
-        let boxed: Box<dyn Any> = Box::new(error);
-        match boxed.downcast::<TaskError>() {
-            Ok(te) => *te,
-            Err(other) => match other.downcast::<CanceledError>() {
-                Ok(c) => TaskError::Canceled(*c),
-                Err(other) => match other.downcast::<std::io::Error>() {
-                    Ok(io) => match crate::io::as_canceled(&io) {
-                        Some(c) => TaskError::Canceled(c.clone()),
-                        None => TaskError::Faulted(Fault::new(*io)),
-                    },
-                    Err(other) => match other.downcast::<E>() {
-                        Ok(e) => TaskError::Faulted(Fault::new(*e)),
-                        Err(_) => unreachable!("the box holds an E"),
-                    },
-                },
-            },
+        #[cfg(feature = "anyhow")]
+        let error = match take_anyhow(error) {
+            Ok(a) => return TaskError::from_anyhow(a),
+            Err(e) => e,
+        };
+        TaskError::from_boxed(error.into())
+    }
+
+    fn from_boxed(error: BoxError) -> TaskError {
+        let error = match error.downcast::<TaskError>() {
+            Ok(te) => return *te,
+            Err(e) => e,
+        };
+        let error = match error.downcast::<CanceledError>() {
+            Ok(c) => return TaskError::Canceled(*c),
+            Err(e) => e,
+        };
+        TaskError::from_fault(Fault {
+            repr: Repr::Std(Arc::from(error)),
+        })
+    }
+
+    #[cfg(feature = "anyhow")]
+    fn from_anyhow(error: anyhow::Error) -> TaskError {
+        let error = match error.downcast::<TaskError>() {
+            Ok(te) => return te,
+            Err(e) => e,
+        };
+        TaskError::from_fault(Fault {
+            repr: Repr::Anyhow(Arc::new(error)),
+        })
+    }
+
+    /// A fault, unless its error means cancellation (`canceled.rs`).
+    fn from_fault(fault: Fault) -> TaskError {
+        match super::canceled::find_in_chain(fault.as_error()) {
+            Some(c) => TaskError::Canceled(c.carried_by(fault)),
+            None => TaskError::Faulted(fault),
         }
     }
 
@@ -99,11 +139,58 @@ impl TaskError {
     }
 
     /// The original error, if it is of type `E`. C#: `catch (E e)`.
-    pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
+    ///
+    /// For a cancellation this is the [`CanceledError`] itself or, when a
+    /// wrapper carried it out of the task body, that wrapper
+    /// ([`CanceledError::carrier`]).
+    pub fn downcast_ref<E: Error + Send + Sync + 'static>(&self) -> Option<&E> {
         match self {
             TaskError::Faulted(f) => f.downcast_ref::<E>(),
-            TaskError::Canceled(c) => (c as &dyn Error).downcast_ref::<E>(),
+            TaskError::Canceled(c) => (c as &dyn Error)
+                .downcast_ref::<E>()
+                .or_else(|| c.carrier_fault().and_then(Fault::downcast_ref::<E>)),
         }
+    }
+
+    /// The first error of type `E` in this error's `source()` chain: the
+    /// original error first, then what it wraps (an `io::Error` is looked
+    /// through to the error it carries). For a cancellation, the
+    /// [`CanceledError`], then its [`carrier`](CanceledError::carrier)'s
+    /// chain. C#: walking `InnerException`s.
+    ///
+    /// ```
+    /// use anyhow::Context;
+    /// use std::io;
+    ///
+    /// let t = tasklane::Task::<()>::try_run(|| {
+    ///     Err(io::Error::new(io::ErrorKind::NotFound, "gone")).context("loading the config")
+    /// });
+    /// let err = t.wait().unwrap_err();
+    /// let first = err.first();
+    /// assert_eq!(first.to_string(), "loading the config");
+    /// assert_eq!(first.find::<io::Error>().unwrap().kind(), io::ErrorKind::NotFound);
+    /// ```
+    pub fn find<E: Error + 'static>(&self) -> Option<&E> {
+        let start: &(dyn Error + 'static) = match self {
+            TaskError::Faulted(f) => f.as_error(),
+            TaskError::Canceled(c) => {
+                if let Some(e) = (c as &dyn Error).downcast_ref::<E>() {
+                    return Some(e);
+                }
+                c.carrier()?
+            }
+        };
+        let mut current = Some(start);
+        while let Some(e) = current {
+            if let Some(found) = e.downcast_ref::<E>() {
+                return Some(found);
+            }
+            current = match e.downcast_ref::<std::io::Error>() {
+                Some(io) => io.get_ref().map(|inner| inner as &(dyn Error + 'static)),
+                None => e.source(),
+            };
+        }
+        None
     }
 
     pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> TaskError {
@@ -150,134 +237,99 @@ impl From<CanceledError> for TaskError {
 /// C#: the `Exception` object inside a faulted `Task`.
 #[derive(Clone)]
 pub struct Fault {
-    error: Arc<dyn Error + Send + Sync + 'static>,
+    repr: Repr,
+}
+
+#[derive(Clone)]
+enum Repr {
+    Std(Arc<dyn Error + Send + Sync + 'static>),
+    /// Kept whole, so its own `downcast_ref` (the original error, and the
+    /// contexts added to it) keeps working.
+    #[cfg(feature = "anyhow")]
+    Anyhow(Arc<anyhow::Error>),
 }
 
 impl Fault {
-    /// Wraps an error.
-    pub fn new<E: Error + Send + Sync + 'static>(error: E) -> Fault {
+    /// Wraps an error (anything that converts into a [`BoxError`]; an
+    /// `anyhow::Error` is kept whole).
+    pub fn new<E: Into<BoxError> + 'static>(error: E) -> Fault {
+        #[cfg(feature = "anyhow")]
+        let error = match take_anyhow(error) {
+            Ok(a) => {
+                return Fault {
+                    repr: Repr::Anyhow(Arc::new(a)),
+                };
+            }
+            Err(e) => e,
+        };
         Fault {
-            error: Arc::new(error),
+            repr: Repr::Std(Arc::from(error.into())),
         }
     }
 
-    /// The error itself.
+    /// The error itself: the original error object (for an `anyhow::Error`,
+    /// the error it was made from, or its outermost context).
     pub fn as_error(&self) -> &(dyn Error + Send + Sync + 'static) {
-        &*self.error
+        match &self.repr {
+            Repr::Std(e) => &**e,
+            #[cfg(feature = "anyhow")]
+            Repr::Anyhow(a) => &***a,
+        }
     }
 
-    /// The original error, if it is of type `E`. C#: `catch (E e)`.
-    pub fn downcast_ref<E: Error + 'static>(&self) -> Option<&E> {
-        (&*self.error as &(dyn Error + 'static)).downcast_ref::<E>()
+    /// The original error, if it is of type `E`. C#: `catch (E e)`. For an
+    /// `anyhow::Error`, what its own `downcast_ref` finds: the error it was
+    /// made from, or a context added to it.
+    pub fn downcast_ref<E: Error + Send + Sync + 'static>(&self) -> Option<&E> {
+        match &self.repr {
+            Repr::Std(e) => (&**e as &(dyn Error + 'static)).downcast_ref::<E>(),
+            #[cfg(feature = "anyhow")]
+            Repr::Anyhow(a) => a.downcast_ref::<E>(),
+        }
+    }
+
+    /// The `anyhow::Error` the task body ended with, if it was one. C#: the
+    /// exception object itself.
+    #[cfg(feature = "anyhow")]
+    pub fn as_anyhow(&self) -> Option<&anyhow::Error> {
+        match &self.repr {
+            Repr::Anyhow(a) => Some(a),
+            Repr::Std(_) => None,
+        }
+    }
+}
+
+/// `Ok` with the `anyhow::Error` if `error` is one, so it is kept whole
+/// rather than boxed (boxing hides the error it was made from behind a
+/// private type).
+#[cfg(feature = "anyhow")]
+fn take_anyhow<E: 'static>(error: E) -> Result<anyhow::Error, E> {
+    let mut slot = Some(error);
+    match (&mut slot as &mut dyn Any).downcast_mut::<Option<anyhow::Error>>() {
+        Some(a) => Ok(a.take().expect("just filled")),
+        None => Err(slot.expect("still full")),
     }
 }
 
 impl fmt::Debug for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.error, f)
+        match &self.repr {
+            Repr::Std(e) => fmt::Debug::fmt(&**e, f),
+            #[cfg(feature = "anyhow")]
+            Repr::Anyhow(a) => fmt::Debug::fmt(&**a, f),
+        }
     }
 }
 
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&*self.error, f)
-    }
-}
-
-/// Why a cancellation happened, when the runtime knows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CancelReason {
-    /// A cancellation token was signalled, or code asked for cancellation.
-    Requested,
-    /// The runtime shut down while the task was pending.
-    RuntimeShutdown,
-    /// A continuation's condition (`OnlyOnFaulted`, `NotOnCanceled`, …) did
-    /// not hold for its antecedent.
-    ContinuationConditionNotMet,
-    /// The context the task was homed on (a dispatcher, a
-    /// `SynchronizationContext`) shut down, or dropped the task unrun.
-    ContextShutdown,
-}
-
-/// A cancellation. C#: `OperationCanceledException` (and its subclass
-/// `TaskCanceledException`), carrying the token that caused it, if any.
-#[derive(Clone)]
-pub struct CanceledError {
-    token: Option<CancellationToken>,
-    reason: CancelReason,
-}
-
-impl CanceledError {
-    /// A cancellation with no token. C#: `new OperationCanceledException()`.
-    pub fn new() -> CanceledError {
-        CanceledError {
-            token: None,
-            reason: CancelReason::Requested,
-        }
-    }
-
-    /// A cancellation caused by `token`. C#: `new
-    /// OperationCanceledException(token)`.
-    pub fn with_token(token: CancellationToken) -> CanceledError {
-        CanceledError {
-            token: Some(token),
-            reason: CancelReason::Requested,
-        }
-    }
-
-    pub(crate) fn with_reason(reason: CancelReason) -> CanceledError {
-        CanceledError {
-            token: None,
-            reason,
-        }
-    }
-
-    /// The token whose cancellation caused this, if any. C#:
-    /// `OperationCanceledException.CancellationToken`.
-    pub fn token(&self) -> Option<&CancellationToken> {
-        self.token.as_ref()
-    }
-
-    /// Why the cancellation happened.
-    pub fn reason(&self) -> CancelReason {
-        self.reason
-    }
-}
-
-impl Default for CanceledError {
-    fn default() -> Self {
-        CanceledError::new()
-    }
-}
-
-impl fmt::Debug for CanceledError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CanceledError")
-            .field("has_token", &self.token.is_some())
-            .field("reason", &self.reason)
-            .finish()
-    }
-}
-
-impl fmt::Display for CanceledError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.reason {
-            CancelReason::Requested => f.write_str("the operation was canceled"),
-            CancelReason::RuntimeShutdown => {
-                f.write_str("the operation was canceled because its runtime shut down")
-            }
-            CancelReason::ContinuationConditionNotMet => f.write_str(
-                "the continuation was canceled because its antecedent did not end as its options require",
-            ),
-            CancelReason::ContextShutdown => f.write_str(
-                "the operation was canceled because the context it runs on (a dispatcher or SynchronizationContext) shut down",
-            ),
+        match &self.repr {
+            Repr::Std(e) => fmt::Display::fmt(&**e, f),
+            #[cfg(feature = "anyhow")]
+            Repr::Anyhow(a) => fmt::Display::fmt(&**a, f),
         }
     }
 }
-
-impl Error for CanceledError {}
 
 /// A panic in a task body, caught by the runtime: the task faults and the
 /// worker thread survives. The payload survives too, whatever its type

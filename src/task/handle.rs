@@ -62,6 +62,16 @@ use std::time::{Duration, Instant};
 /// assert_eq!(sum, 33);
 /// ```
 ///
+/// Awaiting `&task` needs a `Clone` output; for one that is not (here a
+/// socket), await the task itself:
+///
+/// ```compile_fail,E0277
+/// struct Connection(std::net::TcpStream);
+/// fn shared(t: tasklane::Task<Connection>) {
+///     tasklane::block_on(async move { (&t).await });
+/// }
+/// ```
+///
 /// C#: `System.Threading.Tasks.Task<TResult>` (and `Task` as `Task<()>`).
 pub struct Task<T> {
     raw: RawTask,

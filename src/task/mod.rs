@@ -7,6 +7,7 @@
 
 mod aggregate;
 mod body;
+mod canceled;
 pub(crate) mod cell;
 mod children;
 mod combinators;
@@ -41,11 +42,12 @@ mod loom_tests;
 mod loom_value_task;
 
 pub use aggregate::AggregateError;
+pub use canceled::CANCELLATION_SOURCE_DEPTH;
 pub use completion_source::TaskCompletionSource;
 pub use current::current_id;
 pub use error::{
-    BrokenPromiseError, CancelReason, CanceledError, Fault, InvalidOperationError, PanicError,
-    SetResultError, TaskError,
+    BoxError, BrokenPromiseError, CancelReason, CanceledError, Fault, InvalidOperationError,
+    PanicError, SetResultError, TaskError,
 };
 pub use handle::{Completion, IntoOutput, Shared, Task};
 pub use options::{ContinuationOptions, TaskCreationOptions};
