@@ -31,6 +31,8 @@ pub mod signal;
 pub mod task;
 pub mod time;
 
+mod must_use_checks;
+
 pub use cancel::{CancellationToken, CancellationTokenRegistration, CancellationTokenSource};
 pub use context::{
     AsyncLocal, ConfigureAwaitExt, Dispatcher, ExecutionContext, SynchronizationContext,

@@ -224,7 +224,8 @@ fn unwrap_follows_the_inner_task() {
 fn attached_child_faults_join_the_parent() {
     let parent = Task::start_new(
         || {
-            Task::start_new(
+            // An attached child joins its parent: the parent observes it.
+            let _attached = Task::start_new(
                 || -> u8 { panic!("child failed") },
                 TaskCreationOptions::ATTACHED_TO_PARENT,
             );
@@ -243,7 +244,8 @@ fn deny_child_attach_detaches_children() {
     let (tx, rx) = mpsc::channel::<()>();
     // Task::run implies DenyChildAttach, as in .NET.
     let parent = Task::run(move || {
-        Task::start_new(
+        // An attached child joins its parent: the parent observes it.
+        let _attached = Task::start_new(
             move || {
                 rx.recv().unwrap();
             },
@@ -266,7 +268,8 @@ fn async_parent_waits_for_children_attached_at_any_await() {
     let parent = Task::start_new_async(
         async move {
             tasklane::yield_now().await;
-            Task::start_new(
+            // An attached child joins its parent: the parent observes it.
+            let _attached = Task::start_new(
                 move || {
                     gate.wait().unwrap();
                 },

@@ -192,11 +192,9 @@ fn note_pinned(location: &'static Location<'static>) {
         location = %location,
         "configure_await(false) ignored: the task is pinned to its dispatcher (spawn_local)"
     );
-    if !tracing::dispatcher::has_been_set() {
-        eprintln!(
-            "tasklane: configure_await(false) at {location} is ignored: the task runs a future that is not Send (spawn_local), so it stays on its dispatcher (noted once per call site, in debug builds)"
-        );
-    }
+    crate::diag::emit::stderr_line(format_args!(
+        "configure_await(false) at {location} is ignored: the task runs a future that is not Send (spawn_local), so it stays on its dispatcher (noted once per call site, in debug builds)"
+    ));
 }
 
 impl<F: Future> Future for ConfigureAwait<F> {

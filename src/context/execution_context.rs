@@ -349,6 +349,7 @@ pin_project_lite::pin_project! {
     /// A future that runs with its own copy of the execution context, as a C#
     /// async method does: what it sets stays inside it. Made by
     /// [`flow_scope`].
+    #[must_use = "futures do nothing unless awaited"]
     pub struct FlowScope<F> {
         #[pin]
         inner: F,

@@ -2,7 +2,9 @@
 //! reported, and where the thread pool reports starvation.
 
 pub mod counters;
+pub(crate) mod emit;
 pub(crate) mod guard;
+pub(crate) mod settings;
 pub mod starvation;
 pub mod unhandled;
 pub mod unobserved;

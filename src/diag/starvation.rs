@@ -61,8 +61,11 @@ impl fmt::Display for StarvationEvent {
         };
         write!(
             f,
-            "pool #{} worker {} {what} for {:?} with {} work items queued",
-            self.pool_id, self.worker, self.running_for, self.queued
+            "pool #{} worker {} {what} for {} with {} work item(s) queued",
+            self.pool_id,
+            self.worker,
+            super::emit::duration_text(self.running_for),
+            self.queued
         )?;
         match (self.task_id, self.location) {
             (Some(id), Some(loc)) => write!(f, ", running task {id} spawned at {loc}")?,
@@ -79,7 +82,8 @@ static HANDLER: RwLock<Option<StarvationHandler>> = RwLock::new(None);
 
 /// Installs the process-wide handler for starvation events, returning the
 /// previous one; `None` restores the default (a warning through
-/// `tracing`). The handler runs on the runtime's supervisor thread: keep it
+/// `tracing`, also printed to stderr when no tracing subscriber is set;
+/// repeated reports for one spawn location print one line and a count). The handler runs on the runtime's supervisor thread: keep it
 /// short. C#: none (see the module docs).
 ///
 /// ```
@@ -98,6 +102,9 @@ pub fn set_starvation_handler(handler: Option<StarvationHandler>) -> Option<Star
 }
 
 fn default_handler(event: &StarvationEvent) {
+    if !super::emit::admit(super::emit::ReportKind::Starvation, event.location) {
+        return;
+    }
     tracing::warn!(
         pool = event.pool_id,
         worker = event.worker,
@@ -109,6 +116,7 @@ fn default_handler(event: &StarvationEvent) {
         kind = ?event.kind,
         "tasklane thread pool starvation"
     );
+    super::emit::stderr_line(format_args!("thread pool starvation: {event}"));
 }
 
 /// Reports an event to the handler (from the supervisor thread).

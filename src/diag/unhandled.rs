@@ -163,7 +163,10 @@ static POLICY: AtomicU8 = AtomicU8::new(0);
 /// Installs the runtime-wide handler for unhandled errors, returning the
 /// previous one; `None` restores the default (an error event through
 /// `tracing` naming the spawn location, also printed to stderr when no
-/// tracing subscriber is set). A `SynchronizationContext` that takes the
+/// tracing subscriber is set; identical reports from one location are
+/// printed once, then counted: "... and 7,106 more unhandled errors from
+/// src/x.rs:12:5 in the last second"). The handler itself sees every
+/// report. A `SynchronizationContext` that takes the
 /// error comes first; this handler sees only what it declined. C#:
 /// `AppDomain.CurrentDomain.UnhandledException += …`.
 ///
@@ -206,6 +209,12 @@ fn policy_from(raw: u8) -> UnhandledErrorPolicy {
 }
 
 fn default_handler(error: &UnhandledError) {
+    if !super::emit::admit(
+        super::emit::ReportKind::UnhandledError,
+        Some(error.location),
+    ) {
+        return;
+    }
     tracing::error!(
         task.id = error.task_id,
         task.location = %error.location,
@@ -213,9 +222,7 @@ fn default_handler(error: &UnhandledError) {
         error = %error.error,
         "unhandled error"
     );
-    if !tracing::dispatcher::has_been_set() {
-        eprintln!("tasklane: {error}");
-    }
+    super::emit::stderr_line(format_args!("{error}"));
 }
 
 /// Reports an error no context took to the runtime-wide handler, then

@@ -92,7 +92,10 @@ static HANDLER: RwLock<Option<Handler>> = RwLock::new(None);
 
 /// Installs the process-wide handler for unobserved faults, returning the
 /// previous one; `None` restores the default (an error event through
-/// `tracing`, also printed to stderr when no tracing subscriber is set). C#:
+/// `tracing`, also printed to stderr when no tracing subscriber is set;
+/// thousands of faults from one spawn location print one line and a
+/// count, "... and 7,106 more unobserved task faults from src/x.rs:12:5 in
+/// the last second"). The handler itself sees every fault. C#:
 /// `TaskScheduler.UnobservedTaskException += …`.
 #[allow(clippy::type_complexity)] // The handler type, spelled out for the docs.
 pub fn set_unobserved_fault_handler(
@@ -103,15 +106,19 @@ pub fn set_unobserved_fault_handler(
 }
 
 fn default_handler(fault: &UnobservedFault) {
+    if !super::emit::admit(
+        super::emit::ReportKind::UnobservedFault,
+        Some(fault.location),
+    ) {
+        return;
+    }
     tracing::error!(
         task.id = fault.task_id,
         task.location = %fault.location,
         error = %fault.errors,
         "unobserved task fault"
     );
-    if !tracing::dispatcher::has_been_set() {
-        eprintln!("tasklane: {fault}");
-    }
+    super::emit::stderr_line(format_args!("{fault}"));
 }
 
 /// Reports a completed, faulted, unobserved task.

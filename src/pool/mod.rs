@@ -317,7 +317,14 @@ impl Shared {
             _ => return self.idle.start_failed(),
         };
         let Some((index, local)) = self.slots.acquire() else {
-            tracing::warn!("tasklane pool: every thread slot is in use; no thread added");
+            crate::diag::emit::warn(
+                crate::diag::emit::ReportKind::ThreadRefused,
+                None,
+                format_args!(
+                    "pool #{}: every thread slot is in use; no thread added",
+                    self.id
+                ),
+            );
             return self.idle.start_failed();
         };
         let remote = self.slots.get(index);
@@ -349,12 +356,10 @@ impl Shared {
             threads,
             "tasklane pool: the OS refused a new thread; going on with the threads it has"
         );
-        if !tracing::dispatcher::has_been_set() {
-            eprintln!(
-                "tasklane: pool #{} could not start a thread ({e}); it goes on with its {threads} threads and tries again when more are needed (reported once until a thread starts)",
-                self.id
-            );
-        }
+        crate::diag::emit::stderr_line(format_args!(
+            "pool #{} could not start a thread ({e}); it goes on with its {threads} threads and tries again when more are needed (reported once until a thread starts)",
+            self.id
+        ));
     }
 
     /// Spawns the OS thread for `core`.
@@ -415,7 +420,12 @@ impl Shared {
     /// dropped inside its own task), it does not wait for that worker,
     /// which stops once its task returns.
     pub(crate) fn shutdown(&self, deadline: Instant) -> bool {
+        let started = Instant::now();
+        let mut running = Vec::new();
         if !self.shutdown.swap(true, Ordering::AcqRel) {
+            // What each worker runs, read while the tasks are still listed:
+            // named if the wait turns out slow.
+            running = self.running_tasks();
             self.registry.close_and_drain(|task| {
                 task.raw()
                     .shutdown(crate::task::CancelReason::RuntimeShutdown)
@@ -430,15 +440,30 @@ impl Shared {
             d.shutdown();
         }
         let own = usize::from(worker::is_worker_of(self));
+        let report_at = started + crate::diag::settings::SLOW_SHUTDOWN_REPORT;
+        let mut reported = false;
         let mut live = self.live_workers.lock().unwrap_or_else(|p| p.into_inner());
         while *live > own {
             let now = Instant::now();
             if now >= deadline {
                 return false;
             }
+            if !reported && now >= report_at {
+                reported = true;
+                let waiting_for = *live - own;
+                drop(live);
+                self.report_slow_shutdown(started, deadline, waiting_for, &running);
+                live = self.live_workers.lock().unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            let until = if reported {
+                deadline
+            } else {
+                deadline.min(report_at)
+            };
             live = self
                 .workers_exited
-                .wait_timeout(live, deadline - now)
+                .wait_timeout(live, until.saturating_duration_since(now))
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
@@ -446,6 +471,72 @@ impl Shared {
         // Out of their loops; now until each thread has ended (dropped its
         // share of the pool and its thread-locals), the supervisor too.
         self.threads.join_all(deadline)
+    }
+
+    /// The tasks the workers are in the middle of: (worker, task header,
+    /// id, spawn location).
+    fn running_tasks(&self) -> Vec<RunningTask> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(worker, r)| {
+                let header = r.running();
+                let (id, location) = self.registry.describe(header)?;
+                Some(RunningTask {
+                    worker,
+                    header,
+                    id,
+                    location,
+                })
+            })
+            .collect()
+    }
+
+    /// A shutdown has waited longer than
+    /// [`SLOW_SHUTDOWN_REPORT`](crate::diag::settings::SLOW_SHUTDOWN_REPORT)
+    /// for its workers: says which tasks hold them, and where they were
+    /// spawned.
+    fn report_slow_shutdown(
+        &self,
+        started: Instant,
+        deadline: Instant,
+        waiting_for: usize,
+        running: &[RunningTask],
+    ) {
+        use crate::diag::emit::duration_text;
+        use std::fmt::Write;
+        let mut text = format!(
+            "the shutdown of runtime #{} has waited {} for {waiting_for} worker thread(s) (it waits up to {} in all)",
+            self.id,
+            duration_text(started.elapsed()),
+            duration_text(deadline.saturating_duration_since(started))
+        );
+        // A task is still running if its worker is still in that poll.
+        let still: Vec<&RunningTask> = running
+            .iter()
+            .filter(|t| self.slots.get(t.worker).running() == t.header)
+            .collect();
+        if still.is_empty() {
+            text.push_str("; no task is in a poll: the threads are ending");
+        } else {
+            text.push_str(", still running:");
+            for t in &still {
+                let _ = write!(
+                    text,
+                    " task {} spawned at {} (worker {});",
+                    t.id, t.location, t.worker
+                );
+            }
+            text.pop();
+            text.push_str(
+                ". A task that blocks, or loops, without a cancellation token keeps its thread until it returns",
+            );
+        }
+        crate::diag::emit::warn(
+            crate::diag::emit::ReportKind::ShutdownWait,
+            still.first().map(|t| t.location),
+            format_args!("{text}"),
+        );
     }
 
     /// At its maximum thread count with every thread blocked, and work
@@ -561,7 +652,19 @@ pub(crate) fn run_dedicated(task: Notified) {
         });
     if let Err(e) = spawned {
         // No thread: run it on the pool instead of losing it.
-        tracing::warn!(error = %e, "could not start a LongRunning thread; queuing to the pool");
+        crate::diag::emit::warn(
+            crate::diag::emit::ReportKind::ThreadRefused,
+            None,
+            format_args!("could not start a LongRunning thread ({e}); the task runs on the pool"),
+        );
         crate::task::schedule::schedule(Notified(raw), false);
     }
+}
+
+/// A task a worker was running when its runtime began to shut down.
+struct RunningTask {
+    worker: usize,
+    header: *mut crate::task::header::Header,
+    id: u64,
+    location: &'static std::panic::Location<'static>,
 }

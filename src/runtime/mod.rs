@@ -21,10 +21,15 @@ use std::panic::Location;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-/// A tasklane runtime: a work-stealing thread pool (and, as later parts
-/// land, its timer and I/O drivers). Dropping it cancels its pending tasks,
-/// stops its threads, and returns within its shutdown timeout (1 s by
-/// default).
+/// A tasklane runtime: a work-stealing thread pool, with its supervisor and
+/// I/O driver. Dropping it cancels its pending tasks, stops its threads,
+/// and returns within its shutdown timeout (1 s by default); a wait longer
+/// than 100 ms is reported, naming the tasks still running and where they
+/// were spawned.
+///
+/// **Dropped on one of its own workers** (moved into one of its tasks), it
+/// shuts down the same way but does not wait for that worker, which ends
+/// once the task returns: the drop is as quick as from outside.
 ///
 /// Most programs never make one: `Task::run` from a thread outside any
 /// runtime uses the process-wide default runtime, started on first use.
@@ -99,7 +104,10 @@ impl Runtime {
     /// finishes.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> bool {
         self.shut_down = true;
-        self.handle.shared.shutdown(Instant::now() + timeout)
+        let all = self.handle.shared.shutdown(Instant::now() + timeout);
+        // Counted reports are summed up now: the process may end next.
+        crate::diag::emit::flush();
+        all
     }
 }
 
@@ -108,6 +116,7 @@ impl Drop for Runtime {
         if !self.shut_down {
             let timeout = self.handle.shared.settings.shutdown_timeout;
             self.handle.shared.shutdown(Instant::now() + timeout);
+            crate::diag::emit::flush();
         }
     }
 }

@@ -63,7 +63,7 @@ impl<T: Send + Sync + 'static> Task<T> {
     /// to a completed task still runs. Options that exclude each other
     /// (`ONLY_ON_RAN_TO_COMPLETION | ONLY_ON_FAULTED`, `LONG_RUNNING |
     /// EXECUTE_SYNCHRONOUSLY`) make the returned task Faulted at once with
-    /// [`InvalidOperationError::ConflictingOptions`] (C# throws
+    /// [`InvalidOperationError::ConflictingOptions`](super::InvalidOperationError::ConflictingOptions) (C# throws
     /// `ArgumentOutOfRangeException` at the call). C#: `Task.ContinueWith`.
     ///
     /// ```

@@ -73,6 +73,7 @@ use std::time::{Duration, Instant};
 /// ```
 ///
 /// C#: `System.Threading.Tasks.Task<TResult>` (and `Task` as `Task<()>`).
+#[must_use = "a Task does nothing different if dropped, but its failure is then reported as unobserved; await it, or call .forget()"]
 pub struct Task<T> {
     raw: RawTask,
     /// This handle's registration in the continuation list while awaited.
@@ -601,6 +602,7 @@ impl<T> Eq for Task<T> {}
 
 /// Waits for a task to complete and yields the task itself. Made by
 /// [`Task::completion`]. C#: the task of `Task.WhenAny(task)`.
+#[must_use = "futures do nothing unless awaited"]
 pub struct Completion<T> {
     task: Option<Task<T>>,
 }
@@ -625,6 +627,7 @@ impl<T> Future for Completion<T> {
 
 /// Takes the output out of the last handle when the task completes. Made by
 /// [`Task::into_output`].
+#[must_use = "futures do nothing unless awaited"]
 pub struct IntoOutput<T> {
     task: Option<Task<T>>,
 }

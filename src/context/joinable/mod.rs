@@ -164,6 +164,12 @@ fn waits_on_its_own_post(
 fn warn_stalled(dispatcher: &Shared, task: RawTask, waited: std::time::Duration) {
     let queued = dispatcher.queue.len();
     let header = task.header();
+    if !crate::diag::emit::admit(
+        crate::diag::emit::ReportKind::StalledWait,
+        Some(header.location),
+    ) {
+        return;
+    }
     tracing::warn!(
         dispatcher = %dispatcher.name,
         task.id = header.id(),
@@ -172,15 +178,13 @@ fn warn_stalled(dispatcher: &Shared, task: RawTask, waited: std::time::Duration)
         unrelated_queued = queued,
         "a blocking wait on a dispatcher thread has made no progress"
     );
-    if !tracing::dispatcher::has_been_set() {
-        eprintln!(
-            "tasklane: thread '{}' (dispatcher '{}') has waited {} ms for task {} created at {} without progress; {} queued message(s) do not belong to that task and will not run until the wait ends. If the task needs one of them this is a deadlock: await the task instead of blocking on it.",
-            deadlock::current_thread_name(),
-            dispatcher.name,
-            waited.as_millis(),
-            header.id(),
-            header.location,
-            queued
-        );
-    }
+    crate::diag::emit::stderr_line(format_args!(
+        "thread '{}' (dispatcher '{}') has waited {} ms for task {} created at {} without progress; {} queued message(s) do not belong to that task and will not run until the wait ends. If the task needs one of them this is a deadlock: await the task instead of blocking on it.",
+        deadlock::current_thread_name(),
+        dispatcher.name,
+        waited.as_millis(),
+        header.id(),
+        header.location,
+        queued
+    ));
 }

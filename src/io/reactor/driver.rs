@@ -73,7 +73,13 @@ impl Reactor {
             Err(e) => {
                 // epoll_wait fails only on a broken epoll fd: nothing can be
                 // waited for any more, so end every wait with an error.
-                tracing::error!(error = %e, "tasklane reactor: epoll_wait failed; stopping I/O");
+                crate::diag::emit::warn(
+                    crate::diag::emit::ReportKind::ReactorFailure,
+                    None,
+                    format_args!(
+                        "the I/O reactor's epoll_wait failed ({e}); every socket wait ends with an error"
+                    ),
+                );
                 drop(guard);
                 awake();
                 self.stop();
@@ -114,7 +120,11 @@ impl ParkDriver for Reactor {
 
     fn wake(&self) {
         if let Err(e) = self.waker.wake() {
-            tracing::error!(error = %e, "tasklane reactor: could not wake the driver");
+            crate::diag::emit::warn(
+                crate::diag::emit::ReportKind::ReactorFailure,
+                None,
+                format_args!("could not wake the I/O reactor ({e})"),
+            );
         }
     }
 

@@ -54,19 +54,20 @@ fn descriptor_limit() -> Option<u64> {
 
 fn report(error: &io::Error, local: Option<SocketAddr>) {
     let limit = descriptor_limit();
+    if !crate::diag::emit::admit(crate::diag::emit::ReportKind::AcceptExhausted, None) {
+        return;
+    }
     tracing::warn!(
         error = %error,
         listener = ?local,
         descriptor_limit = limit,
         "accept: out of descriptors; waiting for one to free up"
     );
-    if !tracing::dispatcher::has_been_set() {
-        eprintln!(
-            "tasklane: accept on {} failed: {error} (descriptor limit {}); the connections wait in the backlog, and accept tries again, {} ms then up to {} ms apart, until a descriptor frees up",
-            local.map_or_else(|| "a listener".to_owned(), |a| a.to_string()),
-            limit.map_or_else(|| "unknown".to_owned(), |l| l.to_string()),
-            ACCEPT_BACKOFF_FIRST.as_millis(),
-            ACCEPT_BACKOFF_MAX.as_millis()
-        );
-    }
+    crate::diag::emit::stderr_line(format_args!(
+        "accept on {} failed: {error} (descriptor limit {}); the connections wait in the backlog, and accept tries again, {} ms then up to {} ms apart, until a descriptor frees up",
+        local.map_or_else(|| "a listener".to_owned(), |a| a.to_string()),
+        limit.map_or_else(|| "unknown".to_owned(), |l| l.to_string()),
+        ACCEPT_BACKOFF_FIRST.as_millis(),
+        ACCEPT_BACKOFF_MAX.as_millis()
+    ));
 }
