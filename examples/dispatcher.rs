@@ -1,11 +1,12 @@
-//! A small "UI" on a tasklane `Dispatcher`: the seed's part 5 and its
-//! `async void` section, running for real.
+//! A small "UI" on a tasklane `Dispatcher`: .NET's UI threading model and
+//! `async void`, running for real.
 //!
 //! - a click handler starts async work and updates the UI state only on the
 //!   UI thread (the state is `Rc<RefCell<..>>`: the compiler keeps it there);
 //! - library-style code uses `configure_await(false)`, so it never needs the
 //!   UI thread;
-//! - the seed's deadlock (`GetDataAsync().Result` on the UI thread) completes,
+//! - .NET's classic UI deadlock (`GetDataAsync().Result` on the UI thread)
+//!   completes,
 //!   because a blocking wait on the UI thread runs the awaited task's own
 //!   continuations;
 //! - a fire-and-forget failure reaches the UI's unhandled-error handler.
@@ -93,14 +94,14 @@ fn on_click(ui: &Dispatcher, window: Rc<Window>) -> Task<String> {
     .expect("called on the UI thread")
 }
 
-/// The seed's `GetDataAsync`: an async method started on the UI thread, so
+/// The classic `GetDataAsync`: an async method started on the UI thread, so
 /// its continuation needs the UI thread.
 async fn get_data_async() -> String {
     library::read_file("data.json").await.expect("read");
     format!("data, resumed on '{}'", here())
 }
 
-/// The seed's `GetData`: sync-over-async on the UI thread.
+/// The classic `GetData`: sync-over-async on the UI thread.
 fn get_data(ui: &Dispatcher) -> Result<String, AggregateError> {
     ui.spawn(get_data_async()).result()
 }
@@ -109,7 +110,7 @@ fn get_data(ui: &Dispatcher) -> Result<String, AggregateError> {
 pub struct Report {
     /// The window's label after the click handler ran.
     pub label: String,
-    /// What the seed's `GetData` returned on the UI thread.
+    /// What `GetData` returned on the UI thread.
     pub data: Result<String, AggregateError>,
     /// The failures the UI's unhandled-error handler heard, with the thread
     /// it heard each on.
@@ -164,7 +165,9 @@ pub fn run() -> Report {
         .expect("invoke");
     let label = clicked.result().expect("the click handler finished");
 
-    println!("2. The seed's deadlock: .Result on the UI thread for a task that needs it.");
+    println!(
+        "2. .NET's classic UI deadlock: GetDataAsync().Result on the UI thread, for a task that needs it."
+    );
     let started = Instant::now();
     let got = ui
         .invoke({

@@ -2,8 +2,13 @@
 //!
 //! The .NET task runtime, rebuilt for Rust: [`Task<T>`] as a shared promise
 //! with a status lifecycle and continuations, [`TaskCompletionSource`], a
-//! work-stealing [`ThreadPool`], [`AggregateError`], `when_all`/`when_any`,
-//! and every pitfall of async code detected, named and survived.
+//! work-stealing [`ThreadPool`] that adds threads when work blocks,
+//! [`SynchronizationContext`] and `configure_await`, [`ExecutionContext`] and
+//! [`AsyncLocal`], [`CancellationTokenSource`], [`AggregateError`],
+//! `when_all`/`when_any`, timers and async sockets — and every pitfall of
+//! async code detected, named and survived: sync-over-async deadlocks, pool
+//! starvation, unobserved faults, failed fire-and-forget work, a promise
+//! nobody will complete.
 //!
 //! ```
 //! use tasklane::Task;
@@ -14,6 +19,64 @@
 //! });
 //! assert_eq!(answer.result().unwrap(), 42);
 //! ```
+//!
+//! ## Getting started
+//!
+//! ```toml
+//! [dependencies]
+//! tasklane = "0.1"
+//! ```
+//!
+//! Then call it as you would in C#: `Task::run` from anywhere starts the
+//! process-wide default runtime on first use; `#[tasklane::main]` makes an
+//! `async fn main`; [`Runtime::builder`] makes a runtime of your own. The
+//! errors a body ends with are any a Rust program has (`anyhow::Error`,
+//! `Box<dyn Error + Send + Sync>`, `io::Error`, your own enum), and a task
+//! you drop without awaiting is a compiler warning.
+//!
+//! ```
+//! #[tasklane::main]
+//! async fn main() -> anyhow::Result<()> {
+//!     let config = tasklane::Task::try_run_async(async {
+//!         let text = tasklane::fs::read_to_string("/proc/self/status").await?;
+//!         anyhow::Ok(text.lines().count())
+//!     });
+//!     let lines = config.await?;
+//!     assert!(lines > 0);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! **Features** (`tasklane = { version = "0.1", features = ["hyper"] }`):
+//!
+//! | feature | default | what it gives |
+//! |---|---|---|
+//! | `anyhow` | yes | a task body that ends with an `anyhow::Error` keeps it whole: [`Fault::as_anyhow`](task::Fault), and `downcast_ref` finds the error it was made from and its contexts |
+//! | `hyper` | no | hyper 1.x on tasklane: `hyper::rt::Read`/`Write` on [`net::TcpStream`], and `net::hyper_rt::{Executor, Timer}` for hyper's server and client |
+//! | `tokio-io` | no | Tokio's `AsyncRead`/`AsyncWrite` on tasklane's sockets, for crates written against Tokio's I/O traits |
+//!
+//! Where tasklane says things at run time (an unobserved fault, a starving
+//! pool, a slow shutdown), it is a `tracing` event and, with no subscriber
+//! installed, one line on stderr; thousands of identical reports are summed
+//! up in one line. [`diag`] has the handlers that take them instead.
+//!
+//! ## Not provided (yet), and what to use meanwhile
+//!
+//! | .NET | meanwhile |
+//! |---|---|
+//! | Tokio-based crates (reqwest, tokio-postgres) running inside tasks | the `tokio-io` feature for crates that only need Tokio's I/O traits; for the others, a Tokio runtime beside tasklane, awaited through a `TaskCompletionSource` |
+//! | a public `TaskScheduler` (custom schedulers, `ConcurrentExclusiveSchedulerPair`) | a [`SynchronizationContext`] of your own, or a [`Dispatcher`] |
+//! | `System.Threading.Channels`, `SemaphoreSlim`, async locks and events | `flume` or `async-channel`, `async-lock`, `event-listener`: they run on any executor |
+//! | the Generic Host, `BackgroundService` | tasks with a [`CancellationTokenSource`] cancelled on [`signal::ctrl_c`] |
+//! | `Parallel.For`, `Parallel.ForEach`, `Parallel.ForEachAsync` | `Task::when_all` over `Task::run`, or rayon for CPU loops |
+//! | `PeriodicTimer`, `System.Threading.Timer` | a loop over [`time::delay`] |
+//! | `IAsyncEnumerable<T>`, `await foreach` | a `futures_core::Stream` from any crate |
+//! | EventCounters, `dotnet-counters`, async stacks in a dump | [`diag::ThreadCounters`], [`Handle::live_task_count`], `tracing` |
+//! | WinForms/WPF/GTK synchronization contexts | a [`Dispatcher`] thread that posts to the UI loop itself |
+//! | Windows and macOS | Linux only for now (epoll, `/proc`) |
+//!
+#![doc = include_str!("../docs/dotnet-map.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(unsafe_op_in_unsafe_fn, missing_docs)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 

@@ -1,4 +1,4 @@
-//! SEMANTICS.md "CancellationTokenSource" and issue 4 items 1–2: callbacks
+//! `CancellationTokenSource` as .NET defines it: callbacks
 //! (LIFO, inline, context, panics), registrations (drop unregisters, drop
 //! waits), cancel_after, linked sources, none(), the futures that await a
 //! token, and tasks started with a token.

@@ -360,7 +360,7 @@ mod dispatcher_example;
 
 /// `examples/dispatcher.rs` runs to its end and sees what it shows: the
 /// click handler's label set on the UI thread from library code that ran on
-/// the pool, the seed's `.Result` deadlock completing with its continuation
+/// the pool, .NET's classic `.Result` UI deadlock completing with its continuation
 /// on the UI thread, the fire-and-forget failure reaching the UI's handler
 /// on the UI thread, and work for a shut-down UI refused as canceled.
 #[test]
@@ -372,7 +372,7 @@ fn the_dispatcher_example_runs_to_its_end() {
         .expect("the example hung or panicked");
     assert_eq!(report.label, "CONTENTS OF REPORT.CSV");
     assert_eq!(
-        report.data.expect("the seed's deadlock completes"),
+        report.data.expect(".NET's classic UI deadlock completes"),
         "data, resumed on 'ui'"
     );
     assert_eq!(

@@ -1,4 +1,4 @@
-//! SEMANTICS.md "Outcomes and errors": how errors surface through await
+//! Outcomes and errors, as .NET defines them: how errors surface through await
 //! versus wait, panics, fallible bodies, synchronous completion, outputs that
 //! are not Clone, and unobserved faults.
 

@@ -1,4 +1,4 @@
-//! SEMANTICS.md "TaskCompletionSource": completing by hand, misuse errors,
+//! TaskCompletionSource, as .NET defines it: completing by hand, misuse errors,
 //! asynchronous continuations, and broken promises.
 
 use std::future::Future;

@@ -1,4 +1,4 @@
-//! SEMANTICS.md "Task status": every `TaskStatus` a task can report, in
+//! Task status, as .NET defines it: every `TaskStatus` a task can report, in
 //! .NET's priority order, and the lifecycle misuse errors.
 
 use std::sync::mpsc;

@@ -1,6 +1,6 @@
 //! Sync-over-async on a dispatcher thread: `wait()`/`result()` run the
-//! awaited task's chain (never unrelated work), so the seed's UI deadlock
-//! completes; where no progress is possible the wait reports a
+//! awaited task's chain (never unrelated work), so .NET's classic UI
+//! deadlock (`GetDataAsync().Result` on the UI thread) completes; where no progress is possible the wait reports a
 //! `DeadlockError` naming the cycle, promptly, and leaves the task alone.
 
 use std::sync::mpsc;
@@ -30,13 +30,13 @@ fn io(ms: u64, value: &'static str) -> Task<&'static str> {
 }
 
 #[test]
-fn the_seeds_ui_deadlock_completes() {
+fn the_classic_ui_deadlock_completes() {
     // C#:
     //   public string GetData() => GetDataAsync().Result;        // on the UI thread
     //   async Task<string> GetDataAsync() { await SomeIoAsync(); return "done"; }
     // The continuation after the await needs the UI thread, which .Result
     // blocks: .NET hangs. Here the wait runs that continuation.
-    let ui = ui("seed-ui");
+    let ui = ui("classic-ui");
     let ui_thread = thread_of(&ui);
     let d = ui.clone();
     let got = ui

@@ -1,4 +1,4 @@
-//! SEMANTICS.md "Task.Delay" and issue 4 item 3: delays never fire early,
+//! `Task.Delay` as .NET defines it: delays never fire early,
 //! `Delay::reset`, `timeout`, `Task::delay` with and without a token,
 //! `wait_timeout`, and timers across a runtime's shutdown.
 

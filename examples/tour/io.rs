@@ -1,7 +1,7 @@
 //! Tour: async I/O keeps no thread waiting.
 //!
-//! The seed's key runtime point: for real async I/O "the OS tracks the
-//! operation; a thread resumes only when needed". Shown with thread counts:
+//! The key point of .NET's async I/O: the OS tracks the operation, and a
+//! thread resumes only when needed. Shown with thread counts:
 //! 500 pending socket reads on a 2-worker runtime add no thread, while 50
 //! blocking reads need 50 threads. And a waiting read ends when its
 //! cancellation token fires, leaving the socket usable.
@@ -15,18 +15,63 @@ fn threads() -> usize {
     std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
 }
 
+/// What the threads of this process are, by name (Linux keeps the first
+/// 15 bytes of each): "8: main, 2 workers of this runtime, …".
+fn thread_breakdown() -> String {
+    let mut names: Vec<String> = std::fs::read_dir("/proc/self/task")
+        .map(|d| {
+            d.filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+                .map(|n| n.trim().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let count = |pred: &dyn Fn(&str) -> bool| names.iter().filter(|n| pred(n)).count();
+    let workers = count(&|n| n.starts_with("io-") && n[3..].parse::<u32>().is_ok());
+    let mut parts = vec![
+        "the main thread".to_owned(),
+        format!("{workers} workers of this runtime"),
+    ];
+    if count(&|n| n == "io-supervisor") > 0 {
+        parts.push("its supervisor".to_owned());
+    }
+    let default = count(&|n| n.starts_with("tasklane-defaul"));
+    if default > 0 {
+        parts.push(format!(
+            "{default} of the default runtime (its workers and supervisor, from the earlier sections)"
+        ));
+    }
+    if count(&|n| n == "tasklane-timer") > 0 {
+        parts.push("the timer thread".to_owned());
+    }
+    let known = |n: &str| {
+        n == "tour"
+            || n == "main"
+            || n.starts_with("io-")
+            || n.starts_with("tasklane-defaul")
+            || n == "tasklane-timer"
+    };
+    let others = count(&|n| !known(n));
+    if others > 0 {
+        parts.push(format!("{others} other"));
+    }
+    format!("{}: {}", names.len(), parts.join(", "))
+}
+
 /// Runs the I/O part of the tour.
 pub fn run() {
-    println!("== Async I/O: no thread waits for a socket ==");
     let rt = Runtime::builder()
         .worker_threads(2)
+        .thread_name("io")
         .build()
         .expect("runtime");
     rt.block_on(async {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let before = threads();
-        println!("threads in this process: {before} (2 pool workers among them)");
+        println!(
+            "threads in this process: {} (no reactor thread: a parked worker waits on epoll)",
+            thread_breakdown()
+        );
 
         // 500 connections, each with a task waiting to read one byte.
         let mut readers = Vec::new();
@@ -41,7 +86,7 @@ pub fn run() {
         }
         std::thread::sleep(Duration::from_millis(100));
         println!(
-            "500 reads waiting for data: {} threads (the epoll reactor holds the waits, not threads)",
+            "500 reads waiting for data: still {} threads (epoll holds the waits, not threads)",
             threads()
         );
 
@@ -53,7 +98,10 @@ pub fn run() {
         for r in readers {
             done += r.await.expect("reader");
         }
-        println!("data sent: all {done} reads completed, still {} threads", threads());
+        println!(
+            "data sent: all {done} reads completed, still {} threads",
+            threads()
+        );
 
         // A wait can also end by cancellation, and the socket survives it.
         let mut client = TcpStream::connect(addr).await.expect("connect");
@@ -102,5 +150,4 @@ pub fn run() {
     for b in blocked {
         b.join().expect("blocked reader");
     }
-    println!();
 }

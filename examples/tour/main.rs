@@ -1,6 +1,6 @@
-//! A guided tour of tasklane: each section shows one idea from the seed
-//! document (how .NET's async runtime works) running for real, and prints
-//! what happened in plain lines.
+//! A guided tour of tasklane: each section shows one idea of how .NET's
+//! async runtime works, running for real, and prints what happened in plain
+//! lines.
 //!
 //! Run: `cargo run --release --example tour`
 

@@ -7,8 +7,6 @@ use tasklane::{ManualResetValueTaskSource, Runtime, Task, ThreadPool, ValueTask,
 
 /// Prints what the scheduler does, in plain lines.
 pub fn run() {
-    println!("== The scheduler: queues, fairness, ValueTask ==");
-
     // ValueTask: a result that may already be there.
     let ready = ValueTask::from_result(21);
     println!(

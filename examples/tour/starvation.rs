@@ -84,9 +84,18 @@ pub fn run() {
                 (Some(id), Some(loc)) => format!("task {id}, spawned at {loc}"),
                 _ => "a task that just finished".to_owned(),
             };
+            // Slots are reused: a thread added during the first part may
+            // hold a number above the pool's 2 workers.
+            let which = if e.worker < 2 {
+                format!("worker {}", e.worker)
+            } else {
+                format!(
+                    "worker {} (a thread added while compensating earlier)",
+                    e.worker
+                )
+            };
             println!(
-                "  the supervisor saw worker {} asleep in the kernel for {} ms running {task},",
-                e.worker,
+                "  the supervisor saw {which} asleep in the kernel for {} ms running {task},",
                 e.running_for.as_millis()
             );
         }

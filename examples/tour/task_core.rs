@@ -69,7 +69,10 @@ pub fn statuses() {
 pub fn threads() {
     println!("main runs on thread '{}'", thread_name());
     let t = Task::run(thread_name);
-    println!("Task::run(..) ran on pool thread '{}'", t.result().unwrap());
+    println!(
+        "Task::run(..) ran on pool thread '{}' (the default runtime has one worker per core, numbered from 0; a pool that compensates for blocking adds threads numbered after them)",
+        t.result().unwrap()
+    );
     let a = Task::run_async(async {
         let before = thread_name();
         // A real wait: the task suspends, the thread is free meanwhile, and

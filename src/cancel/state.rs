@@ -316,13 +316,11 @@ fn run(callback: Callback) -> Result<(), TaskError> {
         Callback::User(f) => catch_unwind(AssertUnwindSafe(|| {
             crate::context::with_context(&mut ExecutionContext::default(), || f.call())
         }))
-        .map_err(TaskError::from_panic),
-        Callback::Waker(w) => {
-            catch_unwind(AssertUnwindSafe(|| w.wake())).map_err(TaskError::from_panic)
-        }
-        Callback::Internal(f) => {
-            catch_unwind(AssertUnwindSafe(|| f.call())).map_err(TaskError::from_panic)
-        }
+        .map_err(|p| TaskError::from_panic_in(p, "a cancellation callback")),
+        Callback::Waker(w) => catch_unwind(AssertUnwindSafe(|| w.wake()))
+            .map_err(|p| TaskError::from_panic_in(p, "a waker woken by a cancellation")),
+        Callback::Internal(f) => catch_unwind(AssertUnwindSafe(|| f.call()))
+            .map_err(|p| TaskError::from_panic_in(p, "a cancellation callback")),
         // The linked source catches its own callbacks' panics; its aggregate
         // becomes one error of ours, as a nested AggregateException in C#.
         Callback::Link(child) => child.notify(false).map_err(TaskError::new),

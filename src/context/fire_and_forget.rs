@@ -275,7 +275,7 @@ pub(crate) fn route(ctx: Option<&Arc<dyn SynchronizationContext>>, error: Unhand
                             location: copy.location,
                             task_id: copy.task_id,
                         },
-                        TaskError::from_panic(panic),
+                        TaskError::from_panic_in(panic, "an unhandled-error handler"),
                     );
                     Some(copy)
                 }

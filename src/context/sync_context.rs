@@ -101,7 +101,8 @@ pub trait SynchronizationContext: Send + Sync + 'static {
 
 /// Runs `work` here, turning a panic into a fault.
 pub(crate) fn run_inline(work: Work) -> Result<(), TaskError> {
-    catch_unwind(AssertUnwindSafe(work)).map_err(TaskError::from_panic)
+    catch_unwind(AssertUnwindSafe(work))
+        .map_err(|p| TaskError::from_panic_in(p, "work sent to a SynchronizationContext"))
 }
 
 /// What this thread's current context is.

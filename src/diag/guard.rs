@@ -42,7 +42,9 @@ pub(crate) fn contain<R>(site: impl FnOnce() -> Site, f: impl FnOnce() -> R) -> 
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(v) => Some(v),
         Err(panic) => {
-            report(site(), TaskError::from_panic(panic));
+            let site = site();
+            let error = TaskError::from_panic_in(panic, site.origin.what_panicked());
+            report(site, error);
             None
         }
     }

@@ -59,6 +59,15 @@ pub enum ErrorOrigin {
 }
 
 impl ErrorOrigin {
+    /// What panicked, for a [`PanicError`](crate::task::PanicError) caught
+    /// there ("a waker panicked: …").
+    pub(crate) fn what_panicked(self) -> &'static str {
+        match self {
+            ErrorOrigin::CancellationCallback => "a cancellation callback",
+            other => other.describe(),
+        }
+    }
+
     /// What the runtime was doing, for messages ("the drop of a task's
     /// output").
     pub fn describe(self) -> &'static str {
@@ -235,7 +244,7 @@ pub(crate) fn report(error: &UnhandledError) {
         if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h(error))) {
             default_handler(error);
             default_handler(&UnhandledError {
-                error: TaskError::from_panic(panic),
+                error: TaskError::from_panic_in(panic, "the unhandled-error handler"),
                 origin: ErrorOrigin::Handler,
                 location: error.location,
                 task_id: error.task_id,

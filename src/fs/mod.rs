@@ -4,7 +4,7 @@
 //! Linux has no readiness for regular files (epoll refuses them), so — as
 //! .NET's `FileStream` does on Unix — every file operation is a blocking
 //! syscall run on a pool thread, inside `pool::blocking_section`, the point
-//! where the pool's blocking compensation (issue 6) plugs in.
+//! where the pool's blocking compensation plugs in.
 //!
 //! ```
 //! tasklane::block_on(async {

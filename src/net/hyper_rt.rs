@@ -44,6 +44,7 @@ fn poll_read_cursor(
 
 macro_rules! hyper_read {
     ($t:ty) => {
+        #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
         impl hyper::rt::Read for $t {
             fn poll_read(
                 self: Pin<&mut Self>,
@@ -58,6 +59,7 @@ macro_rules! hyper_read {
 
 macro_rules! hyper_write {
     ($t:ty) => {
+        #[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
         impl hyper::rt::Write for $t {
             fn poll_write(
                 self: Pin<&mut Self>,

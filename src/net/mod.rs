@@ -12,6 +12,7 @@
 
 mod addr;
 #[cfg(feature = "hyper")]
+#[cfg_attr(docsrs, doc(cfg(feature = "hyper")))]
 pub mod hyper_rt;
 mod settings;
 pub(crate) mod tcp;

@@ -24,6 +24,7 @@ fn poll_read_buf(
 
 macro_rules! tokio_read {
     ($t:ty) => {
+        #[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
         impl tokio::io::AsyncRead for $t {
             fn poll_read(
                 self: Pin<&mut Self>,
@@ -38,6 +39,7 @@ macro_rules! tokio_read {
 
 macro_rules! tokio_write {
     ($t:ty) => {
+        #[cfg_attr(docsrs, doc(cfg(feature = "tokio-io")))]
         impl tokio::io::AsyncWrite for $t {
             fn poll_write(
                 self: Pin<&mut Self>,

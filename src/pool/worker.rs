@@ -283,7 +283,7 @@ fn recover(ctx: &WorkerContext, panic: Box<dyn std::any::Any + Send>) {
     let shared = &*ctx.shared;
     guard::report(
         Site::at(ErrorOrigin::Runtime, Location::caller()),
-        crate::task::TaskError::from_panic(panic),
+        crate::task::TaskError::from_panic_in(panic, ErrorOrigin::Runtime.what_panicked()),
     );
     ctx.in_event_turn.set(false);
     let remote = shared.slots.get(ctx.index);

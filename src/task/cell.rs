@@ -173,12 +173,14 @@ where
     let out = match (out, dropped) {
         // The body succeeded but its future's destructor panicked: that
         // panic is the task's fault.
-        (Ok(_), Err(panic)) => Err(TaskError::from_panic(panic).into()),
+        (Ok(_), Err(panic)) => {
+            Err(TaskError::from_panic_in(panic, ErrorOrigin::FutureDrop.what_panicked()).into())
+        }
         // The outcome is already a failure: the panic has no owner.
         (out @ Err(_), Err(panic)) => {
             guard::report(
                 site(raw, ErrorOrigin::FutureDrop),
-                TaskError::from_panic(panic),
+                TaskError::from_panic_in(panic, ErrorOrigin::FutureDrop.what_panicked()),
             );
             out
         }

@@ -193,8 +193,14 @@ impl TaskError {
         None
     }
 
+    /// A task body's panic.
     pub(crate) fn from_panic(payload: Box<dyn Any + Send>) -> TaskError {
-        TaskError::Faulted(Fault::new(PanicError::from_payload(payload)))
+        TaskError::from_panic_in(payload, "the task")
+    }
+
+    /// A panic of the user code `site` names ("a cancellation callback").
+    pub(crate) fn from_panic_in(payload: Box<dyn Any + Send>, site: &'static str) -> TaskError {
+        TaskError::Faulted(Fault::new(PanicError::from_payload(payload, site)))
     }
 }
 
@@ -291,6 +297,7 @@ impl Fault {
     /// The `anyhow::Error` the task body ended with, if it was one. C#: the
     /// exception object itself.
     #[cfg(feature = "anyhow")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "anyhow")))]
     pub fn as_anyhow(&self) -> Option<&anyhow::Error> {
         match &self.repr {
             Repr::Anyhow(a) => Some(a),
@@ -339,13 +346,15 @@ impl fmt::Display for Fault {
 #[derive(Clone)]
 pub struct PanicError {
     message: String,
+    /// What panicked: "the task", "a cancellation callback", …
+    site: &'static str,
     /// The payload, shared by every clone of the error (one task's fault is
     /// read from many places); `None` once taken.
     payload: Arc<Mutex<Option<Box<dyn Any + Send>>>>,
 }
 
 impl PanicError {
-    pub(crate) fn from_payload(payload: Box<dyn Any + Send>) -> PanicError {
+    pub(crate) fn from_payload(payload: Box<dyn Any + Send>, site: &'static str) -> PanicError {
         let message = if let Some(s) = payload.downcast_ref::<&'static str>() {
             (*s).to_owned()
         } else if let Some(s) = payload.downcast_ref::<String>() {
@@ -355,8 +364,16 @@ impl PanicError {
         };
         PanicError {
             message,
+            site,
             payload: Arc::new(Mutex::new(Some(payload))),
         }
+    }
+
+    /// What panicked, as the message says it: `"the task"` for a task's
+    /// body, else the runtime's name for the user code it called (`"a
+    /// cancellation callback"`, `"work posted to a dispatcher"`, …).
+    pub fn site(&self) -> &'static str {
+        self.site
     }
 
     /// The panic message (for a payload that is not a string, a note
@@ -402,13 +419,14 @@ impl fmt::Debug for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PanicError")
             .field("message", &self.message)
+            .field("site", &self.site)
             .finish_non_exhaustive()
     }
 }
 
 impl fmt::Display for PanicError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the task panicked: {}", self.message)
+        write!(f, "{} panicked: {}", self.site, self.message)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The blocking suite (BENCHMARKS.md §2): with workers = cores, 64 tasks
+//! The blocking suite (docs/BENCHMARKS.md, workload 2): with workers = cores, 64 tasks
 //! each block their thread for 50 ms the way legacy code does — half wait
 //! on another operation (`task.wait()`; a blocking channel receive on
 //! tokio), half `std::thread::sleep` — while 10,000 short tasks are spawned

@@ -1,4 +1,4 @@
-//! Suite "io" (BENCHMARKS.md §4): TCP echo on loopback, 64 connections ×
+//! Suite "io" (docs/BENCHMARKS.md, workload 4): TCP echo on loopback, 64 connections ×
 //! 10,000 round trips of 64 bytes, tasklane against the same program on
 //! tokio, and against blocking sockets with a thread per connection (the
 //! limit row); and HTTP/1 hello-world, hyper on tasklane against hyper on

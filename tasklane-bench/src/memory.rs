@@ -1,4 +1,4 @@
-//! The memory suite (BENCHMARKS.md §6): heap allocations per spawned task,
+//! The memory suite (docs/BENCHMARKS.md, workload 6): heap allocations per spawned task,
 //! allocations to await a ready `ValueTask`, and resident bytes per idle
 //! pending task, each against tokio.
 //!

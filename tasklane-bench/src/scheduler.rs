@@ -1,5 +1,5 @@
 //! The scheduler suite: the seven workloads of tokio's own
-//! `benches/rt_multi_threaded.rs` (BENCHMARKS.md §1), run on tasklane and on
+//! `benches/rt_multi_threaded.rs` (docs/BENCHMARKS.md, workload 1), run on tasklane and on
 //! tokio with the same worker count in the same process run, plus the
 //! "limit" rows: the same work pushed through a bare queue on one thread,
 //! the floor both runtimes are measured against.
@@ -71,7 +71,7 @@ impl Pair {
 
 type Workload = fn(&Pair, &Opts) -> (f64, f64);
 
-/// The seven workloads, in BENCHMARKS.md's order.
+/// The seven workloads, in the order docs/BENCHMARKS.md lists them.
 const WORKLOADS: &[(&str, Workload)] = &[
     ("spawn_many_local", spawn_many_local),
     ("spawn_many_remote_idle", spawn_many_remote_idle),

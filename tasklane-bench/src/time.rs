@@ -1,4 +1,4 @@
-//! The "time" suite (BENCHMARKS.md §3): timers, cancellation and promises,
+//! The "time" suite (docs/BENCHMARKS.md, workload 3): timers, cancellation and promises,
 //! tasklane against tokio (tokio-util for cancellation) in the same process
 //! run, iterations interleaved by [`harness::compare`].
 //!

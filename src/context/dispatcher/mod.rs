@@ -331,7 +331,8 @@ impl Dispatcher {
             )));
         }
         if self.shared.is_owner_thread() {
-            return catch_unwind(AssertUnwindSafe(f)).map_err(TaskError::from_panic);
+            return catch_unwind(AssertUnwindSafe(f))
+                .map_err(|p| TaskError::from_panic_in(p, "a closure invoked on a dispatcher"));
         }
         self.invoke_async(f)
             .into_result()

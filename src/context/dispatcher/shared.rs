@@ -206,7 +206,7 @@ impl Shared {
         self.running_post.store(outer, Ordering::Relaxed);
         if let Err(panic) = ran {
             self.handle_here(UnhandledError {
-                error: TaskError::from_panic(panic),
+                error: TaskError::from_panic_in(panic, ErrorOrigin::PostedWork.what_panicked()),
                 origin: ErrorOrigin::PostedWork,
                 location,
                 task_id: None,
@@ -227,7 +227,10 @@ impl Shared {
             Some(h) => {
                 if let Err(panic) = catch_unwind(AssertUnwindSafe(|| h(&error))) {
                     crate::diag::unhandled::report(&UnhandledError {
-                        error: TaskError::from_panic(panic),
+                        error: TaskError::from_panic_in(
+                            panic,
+                            "the dispatcher's unhandled-error handler",
+                        ),
                         origin: ErrorOrigin::Handler,
                         location: Location::caller(),
                         task_id: None,

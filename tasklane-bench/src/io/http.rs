@@ -1,4 +1,4 @@
-//! The HTTP/1 hello-world rows (BENCHMARKS.md §4): hyper on tasklane
+//! The HTTP/1 hello-world rows (docs/BENCHMARKS.md, workload 4): hyper on tasklane
 //! against hyper on tokio, the same server code on each (accept loop, one
 //! task per connection, `http1::Builder` with the runtime's `Timer` and a
 //! header-read timeout), driven by `wrk` for a fixed duration and
