@@ -163,13 +163,8 @@ where
 {
     let cell = cell::<F, T>(raw.header_ptr());
     // Drop the future first: its destructor is user code and may panic.
-    let dropped = catch_unwind(AssertUnwindSafe(|| {
-        let future = cell.stage.with_mut(|s| {
-            // SAFETY: rule 5: we own the stage.
-            std::mem::replace(unsafe { &mut *s }, Stage::Consumed)
-        });
-        drop(future);
-    }));
+    // SAFETY: rule 5: we own the stage.
+    let dropped = cell.stage.with_mut(|s| unsafe { drop_stage_in_place(s) });
     let out = match (out, dropped) {
         // The body succeeded but its future's destructor panicked: that
         // panic is the task's fault.
@@ -266,18 +261,21 @@ unsafe fn dealloc<F, T>(ptr: NonNull<Header>) {
     // on a worker, the timer thread, anywhere the last ref drops): the
     // future or the output, then the ExecutionContext's values. What is
     // left is the runtime's own.
-    let stage = cell.stage.with_mut(|s| {
+    cell.stage.with_mut(|s| {
         // SAFETY: the last ref: nobody else touches the stage (rule 5).
-        std::mem::replace(unsafe { &mut *s }, Stage::Consumed)
+        let origin = match unsafe { &*s } {
+            Stage::Running(_) => ErrorOrigin::FutureDrop,
+            Stage::Finished(_) => ErrorOrigin::OutputDrop,
+            Stage::Consumed => return,
+        };
+        // SAFETY: as above.
+        if let Err(panic) = unsafe { drop_stage_in_place(s) } {
+            guard::report(
+                site(raw, origin),
+                TaskError::from_panic_in(panic, origin.what_panicked()),
+            );
+        }
     });
-    let origin = match &stage {
-        Stage::Running(_) => Some(ErrorOrigin::FutureDrop),
-        Stage::Finished(_) => Some(ErrorOrigin::OutputDrop),
-        Stage::Consumed => None,
-    };
-    if let Some(origin) = origin {
-        guard::contain(|| site(raw, origin), || drop(stage));
-    }
     let context = cell.header.context.with_mut(|c| {
         // SAFETY: the last ref: nobody else reads the context (rule 2).
         std::mem::take(unsafe { &mut *c })
@@ -288,6 +286,31 @@ unsafe fn dealloc<F, T>(ptr: NonNull<Header>) {
     // SAFETY: the cell was made by `Box::new` in `Cell::allocate` and this is
     // the last ref.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, T>>().as_ptr()) });
+}
+
+/// Drops what the stage holds where it lies, and leaves it `Consumed`.
+///
+/// The future is pinned in the cell from its first poll: it must be
+/// dropped at that address, never moved out first (`Pin`'s drop
+/// guarantee). A future that registered itself somewhere by address — a
+/// Tokio timer in the timer wheel's intrusive list, a waiter in an
+/// intrusive queue — unregisters itself from that address in its
+/// destructor. A panic in the destructor is returned; the stage is
+/// `Consumed` either way.
+///
+/// # Safety
+///
+/// The caller owns the stage (rule 5 of header.rs) and `s` points to it.
+unsafe fn drop_stage_in_place<F, T>(
+    s: *mut Stage<F, T>,
+) -> Result<(), Box<dyn std::any::Any + Send>> {
+    // SAFETY: the caller owns the stage; the value is dropped once, here,
+    // and the slot is overwritten without reading or dropping the old
+    // value again, whether or not the destructor panicked.
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe { std::ptr::drop_in_place(s) }));
+    // SAFETY: as above: `s` holds a dropped value, overwritten unread.
+    unsafe { std::ptr::write(s, Stage::Consumed) };
+    dropped
 }
 
 /// The task and spawn location a contained panic is reported with.
