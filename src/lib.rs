@@ -52,6 +52,7 @@
 //! | feature | default | what it gives |
 //! |---|---|---|
 //! | `anyhow` | yes | a task body that ends with an `anyhow::Error` keeps it whole: [`Fault::as_anyhow`](task::Fault), and `downcast_ref` finds the error it was made from and its contexts |
+//! | `tokio-compat` | yes | Tokio's context on every tasklane thread: crates built on Tokio (reqwest, tokio-postgres, `tokio::time`, `tokio::spawn`) run unmodified inside tasks ([`compat::tokio_bridge`]) |
 //! | `hyper` | no | hyper 1.x on tasklane: `hyper::rt::Read`/`Write` on [`net::TcpStream`], and `net::hyper_rt::{Executor, Timer}` for hyper's server and client |
 //! | `tokio-io` | no | Tokio's `AsyncRead`/`AsyncWrite` on tasklane's sockets, for crates written against Tokio's I/O traits |
 //!
@@ -64,7 +65,6 @@
 //!
 //! | .NET | meanwhile |
 //! |---|---|
-//! | Tokio-based crates (reqwest, tokio-postgres) running inside tasks | the `tokio-io` feature for crates that only need Tokio's I/O traits; for the others, a Tokio runtime beside tasklane, awaited through a `TaskCompletionSource` |
 //! | a public `TaskScheduler` (custom schedulers, `ConcurrentExclusiveSchedulerPair`) | a [`SynchronizationContext`] of your own, or a [`Dispatcher`] |
 //! | `System.Threading.Channels`, `SemaphoreSlim`, async locks and events | `flume` or `async-channel`, `async-lock`, `event-listener`: they run on any executor |
 //! | the Generic Host, `BackgroundService` | tasks with a [`CancellationTokenSource`] cancelled on [`signal::ctrl_c`] |
@@ -83,6 +83,7 @@
 pub(crate) mod loom;
 
 pub mod cancel;
+pub mod compat;
 pub mod context;
 pub mod diag;
 pub mod fs;

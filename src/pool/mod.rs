@@ -13,6 +13,7 @@ pub(crate) mod driver;
 #[cfg(test)]
 pub(crate) mod failpoints;
 mod hill_climbing;
+pub(crate) mod hook;
 mod idle;
 mod inject;
 mod park;
@@ -36,7 +37,9 @@ pub use hill_climbing::{Decision, HillClimbing, HillClimbingSettings, Transition
 pub use settings::{MAX_POSSIBLE_THREADS, PoolSettings};
 pub use thread_pool::{ThreadPool, ThreadPoolLimitError};
 
-pub(crate) use worker::{current_pool, run_inline_if_queued, schedule_on_current_worker};
+pub(crate) use worker::{
+    current_pool, on_worker_thread, run_inline_if_queued, schedule_on_current_worker,
+};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::task::raw::{Notified, RawTask, TaskRef};
@@ -83,6 +86,9 @@ pub(crate) struct Shared {
     /// The I/O driver parked workers sleep in (`driver.rs`), set before the
     /// workers start.
     driver: std::sync::OnceLock<Arc<dyn driver::ParkDriver>>,
+    /// What every thread of the runtime runs inside (`hook.rs`), set
+    /// before the workers start.
+    hook: std::sync::OnceLock<Arc<dyn hook::ThreadHook>>,
     /// The starvation supervisor's state (`supervisor.rs`).
     supervisor: supervisor::Supervisor,
     /// This pool, for the threads it starts.
@@ -143,6 +149,7 @@ impl Shared {
             thread_refused: AtomicBool::new(false),
             id: NEXT_POOL_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             driver: std::sync::OnceLock::new(),
+            hook: std::sync::OnceLock::new(),
             me: me.clone(),
             #[cfg(test)]
             failpoints: failpoints::Failpoints::default(),
@@ -157,6 +164,31 @@ impl Shared {
             r.parker.set_driver(driver.clone());
         }
         let _ = self.driver.set(driver);
+    }
+
+    /// Sets what every thread of the runtime runs inside, before the
+    /// workers start; `thread` is the hook's own thread, joined at shutdown.
+    #[cfg_attr(not(feature = "tokio-compat"), allow(dead_code))]
+    pub(crate) fn set_hook(
+        &self,
+        hook: Arc<dyn hook::ThreadHook>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    ) {
+        if let Some(t) = thread {
+            self.threads.add(t);
+        }
+        let _ = self.hook.set(hook);
+    }
+
+    /// What every thread of the runtime runs inside, if anything.
+    pub(crate) fn hook(&self) -> Option<&Arc<dyn hook::ThreadHook>> {
+        self.hook.get()
+    }
+
+    /// Runs `f` inside the runtime's thread hook (on a thread that is not
+    /// one of the pool's, which run inside it already).
+    pub(crate) fn run_in_hook<R>(&self, f: impl FnOnce() -> R) -> R {
+        hook::run_in(self.hook(), f)
     }
 
     /// The I/O driver, if the runtime has one.
@@ -387,7 +419,8 @@ impl Shared {
                 let core = handoff.lock().unwrap_or_else(|p| p.into_inner()).take();
                 drop(handoff);
                 if let Some(core) = core {
-                    worker::run(shared, core);
+                    let hook = shared.hook().cloned();
+                    hook::run_in(hook.as_ref(), move || worker::run(shared, core));
                 }
             });
         match spawned {
@@ -468,8 +501,14 @@ impl Shared {
                 .0;
         }
         drop(live);
-        // Out of their loops; now until each thread has ended (dropped its
-        // share of the pool and its thread-locals), the supervisor too.
+        // The workers are out of their loops and the tasks dropped (their
+        // Tokio resources deregistered): now the hook stops (the Tokio
+        // bridge drops what was given to `tokio::spawn`).
+        if let Some(h) = self.hook() {
+            h.shutdown(deadline);
+        }
+        // Now until each thread has ended (dropped its share of the pool
+        // and its thread-locals), the supervisor and the hook's too.
         self.threads.join_all(deadline)
     }
 
@@ -631,7 +670,18 @@ impl Schedule for Shared {
     }
 
     fn runs_continuations_anywhere(&self) -> bool {
-        true
+        // Anywhere but a hook's own thread (the Tokio bridge's driver,
+        // which must never block in a task).
+        !hook::refuses_tasks()
+    }
+
+    fn run_inline(&self, poll: &mut dyn FnMut()) {
+        // A pool thread runs inside the hook already; another thread
+        // enters it for this poll.
+        match self.hook() {
+            Some(h) if !worker::is_worker_of(self) => h.run(poll),
+            _ => poll(),
+        }
     }
 
     fn describe(&self) -> String {
@@ -648,7 +698,8 @@ pub(crate) fn run_dedicated(task: Notified) {
         .name("tasklane-long-running".to_owned())
         .spawn(move || {
             let _enter = handle.as_ref().map(crate::runtime::Handle::enter);
-            Notified(raw).run();
+            let hook = handle.as_ref().and_then(|h| h.shared().hook().cloned());
+            hook::run_in(hook.as_ref(), || Notified(raw).run());
         });
     if let Err(e) = spawned {
         // No thread: run it on the pool instead of losing it.

@@ -164,6 +164,11 @@ pub(crate) fn current_pool() -> Option<Arc<Shared>> {
     with_worker(|w| w.map(|w| w.shared.clone()))
 }
 
+/// True on a worker thread of any pool.
+pub(crate) fn on_worker_thread() -> bool {
+    with_worker(|w| w.is_some())
+}
+
 /// On a worker: runs `task` here if it is still queued and homed on this
 /// worker's pool (.NET's `Task.Wait` trying `TryExecuteTaskInline` before
 /// it blocks). True if it was polled here.

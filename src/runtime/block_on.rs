@@ -51,6 +51,17 @@ impl Wake for ThreadWaker {
 /// C#: `task.GetAwaiter().GetResult()` on a method's task — the
 /// sync-over-async bridge, here without the deadlock of a captured context.
 pub fn block_on<F: IntoFuture>(future: F) -> F::Output {
+    // Outside the pool's threads, the runtime's thread hook (Tokio's
+    // context, with `tokio-compat`) is entered for the wait.
+    #[cfg(feature = "tokio-compat")]
+    if !crate::pool::on_worker_thread() {
+        let runtime = crate::runtime::Handle::current_or_default();
+        return runtime.shared().run_in_hook(|| block_on_here(future));
+    }
+    block_on_here(future)
+}
+
+fn block_on_here<F: IntoFuture>(future: F) -> F::Output {
     let mut future = pin!(future.into_future());
     let thread_waker = ThreadWaker::new();
     let waker = Waker::from(thread_waker.clone());

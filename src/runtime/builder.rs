@@ -82,6 +82,12 @@ impl Builder {
     pub fn build(self) -> std::io::Result<Runtime> {
         let (shared, cores) = Shared::new(self.settings);
         shared.set_driver(crate::io::reactor::Reactor::new()?);
+        #[cfg(feature = "tokio-compat")]
+        {
+            let (bridge, thread) =
+                crate::compat::tokio_bridge::TokioBridge::start(&shared.settings.thread_name)?;
+            shared.set_hook(bridge, Some(thread));
+        }
         shared.start(cores)?;
         Ok(Runtime {
             handle: Handle::from_shared(shared),

@@ -165,6 +165,23 @@ impl Handle {
         context::enter(self.clone())
     }
 
+    /// The Tokio runtime every thread of this runtime runs inside (feature
+    /// `tokio-compat`): spawn on it explicitly, or read its metrics. Inside
+    /// a task, `tokio::runtime::Handle::current()` is the same handle. See
+    /// [`compat::tokio_bridge`](crate::compat::tokio_bridge).
+    #[cfg(feature = "tokio-compat")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio-compat")))]
+    pub fn tokio_handle(&self) -> tokio::runtime::Handle {
+        self.shared
+            .hook()
+            .and_then(|h| {
+                h.as_any()
+                    .downcast_ref::<crate::compat::tokio_bridge::TokioBridge>()
+            })
+            .map(|b| b.handle().clone())
+            .expect("a runtime built with tokio-compat has a Tokio bridge")
+    }
+
     /// True once the runtime has shut down.
     pub fn is_shutdown(&self) -> bool {
         self.shared.is_shutdown()

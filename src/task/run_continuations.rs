@@ -210,7 +210,29 @@ fn run_nested(task: Notified) {
         }
     }
     let _restore = Restore(depth);
-    task.run();
+    if crate::pool::on_worker_thread() {
+        task.run();
+    } else {
+        // Another thread (one that completed a promise, a dispatcher): the
+        // home sets up what its tasks expect of a thread (a pool's thread
+        // hook) around the poll.
+        let header = task.0.header();
+        // SAFETY: rule 2 of header.rs: we own the NOTIFIED transition, so
+        // nobody writes `home` until this task runs; the clone is taken
+        // before it runs.
+        let home = header.home.with(|h| unsafe { (*h).clone() });
+        match home {
+            Some(home) => {
+                let mut task = Some(task);
+                home.0.run_inline(&mut || {
+                    if let Some(t) = task.take() {
+                        t.run();
+                    }
+                });
+            }
+            None => task.run(),
+        }
+    }
 }
 
 /// The antecedent named in a contained panic's report.

@@ -52,6 +52,13 @@ pub(crate) trait Schedule: Send + Sync + 'static {
         false
     }
 
+    /// Polls a task of this home on the calling thread, which is not
+    /// necessarily one of the home's (a continuation run inline): the home
+    /// may set up what its tasks expect of a thread first.
+    fn run_inline(&self, poll: &mut dyn FnMut()) {
+        poll()
+    }
+
     /// Why tasks given to this home after it shut down end Canceled.
     fn shutdown_reason(&self) -> crate::task::CancelReason {
         crate::task::CancelReason::RuntimeShutdown

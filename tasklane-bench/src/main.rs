@@ -15,6 +15,7 @@
 
 mod blocking;
 mod contexts;
+mod ecosystem;
 mod harness;
 mod io;
 mod memory;
@@ -34,6 +35,7 @@ const SUITES: &[(&str, Suite)] = &[
     ("time", time::run),
     ("contexts", contexts::run),
     ("io", io::run),
+    ("ecosystem", ecosystem::run),
 ];
 
 /// Counts allocations in the memory suite's child processes (see

@@ -62,7 +62,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "clippy-features",
-        what: "lints with the optional features (hyper, tokio-io), warnings as errors",
+        what: "lints with every feature (hyper, tokio-io too), warnings as errors",
         run: |_| {
             cargo(
                 &[
@@ -80,8 +80,11 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "test",
-        what: "unit, integration and doc tests",
-        run: |_| cargo(&["test", "--workspace", "--all-features"], &[]),
+        what: "unit, integration and doc tests (a throwaway PostgreSQL for the tokio-postgres tests)",
+        run: |_| {
+            packages::ensure_postgres()?;
+            cargo(&["test", "--workspace", "--all-features"], &[])
+        },
     },
     Step {
         name: "loom",

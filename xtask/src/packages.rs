@@ -6,7 +6,23 @@ use std::process::Command;
 /// Makes sure `program` runs, installing `packages` with apt-get if it
 /// does not.
 pub fn ensure(program: &str, packages: &[&str]) -> Result<(), String> {
-    if runs(program) {
+    ensure_with(program, packages, || runs(program))
+}
+
+/// Makes sure a PostgreSQL server is installed (Debian keeps its programs
+/// in `/usr/lib/postgresql/<version>/bin`, off PATH): the tests start a
+/// throwaway cluster of their own with it.
+pub fn ensure_postgres() -> Result<(), String> {
+    ensure_with("PostgreSQL (initdb)", &["postgresql"], || {
+        std::fs::read_dir("/usr/lib/postgresql").is_ok_and(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.path().join("bin/initdb").exists())
+        })
+    })
+}
+
+fn ensure_with(program: &str, packages: &[&str], present: impl Fn() -> bool) -> Result<(), String> {
+    if present() {
         return Ok(());
     }
     let how = format!("install it: apt-get install {}", packages.join(" "));
@@ -21,7 +37,7 @@ pub fn ensure(program: &str, packages: &[&str]) -> Result<(), String> {
         .env("DEBIAN_FRONTEND", "noninteractive")
         .status();
     match (update, install) {
-        (Ok(u), Ok(i)) if u.success() && i.success() && runs(program) => Ok(()),
+        (Ok(u), Ok(i)) if u.success() && i.success() && present() => Ok(()),
         _ => Err(format!(
             "{program} not found and apt-get could not install it; {how}"
         )),

@@ -171,13 +171,17 @@ impl Shared {
         }
         let _stop = Stop(self);
         let _runtime = self.runtime.enter();
-        while !self.shutdown_requested() {
-            let epoch = self.queue.epoch();
-            match self.queue.pop() {
-                Some(message) => self.run_message(message),
-                None => self.queue.wait(epoch, None),
+        // The runtime's thread hook (Tokio's context, with `tokio-compat`)
+        // for every task the loop polls.
+        self.runtime.shared().run_in_hook(|| {
+            while !self.shutdown_requested() {
+                let epoch = self.queue.epoch();
+                match self.queue.pop() {
+                    Some(message) => self.run_message(message),
+                    None => self.queue.wait(epoch, None),
+                }
             }
-        }
+        });
         Ok(())
     }
 
