@@ -65,7 +65,6 @@
 //!
 //! | .NET | meanwhile |
 //! |---|---|
-//! | a public `TaskScheduler` (custom schedulers, `ConcurrentExclusiveSchedulerPair`) | a [`SynchronizationContext`] of your own, or a [`Dispatcher`] |
 //! | `System.Threading.Channels`, `SemaphoreSlim`, async locks and events | `flume` or `async-channel`, `async-lock`, `event-listener`: they run on any executor |
 //! | the Generic Host, `BackgroundService` | tasks with a [`CancellationTokenSource`] cancelled on [`signal::ctrl_c`] |
 //! | `Parallel.For`, `Parallel.ForEach`, `Parallel.ForEachAsync` | `Task::when_all` over `Task::run`, or rayon for CPU loops |
@@ -86,11 +85,13 @@ pub mod cancel;
 pub mod compat;
 pub mod context;
 pub mod diag;
+pub(crate) mod flow;
 pub mod fs;
 pub mod io;
 pub mod net;
 pub mod pool;
 pub mod runtime;
+pub mod schedulers;
 pub mod signal;
 pub mod task;
 pub mod time;
@@ -103,7 +104,7 @@ pub use context::{
     fire_and_forget, switch_to,
 };
 pub use pool::{ThreadPool, blocking};
-pub use runtime::{Builder, Handle, Runtime, block_on};
+pub use runtime::{Builder, Handle, Runtime, TaskFactory, block_on};
 pub use task::{
     AggregateError, CanceledError, ContinuationOptions, InvalidOperationError, Task,
     TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus, yield_now,

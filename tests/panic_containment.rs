@@ -198,23 +198,17 @@ fn every_place_user_code_runs_contains_its_panic() {
                 |rt, seen| {
                     let _enter = rt.handle().enter();
                     let cts = CancellationTokenSource::new();
-                    let gate = TaskCompletionSource::<()>::new();
-                    // Hold both workers so the task stays queued.
-                    let holders: Vec<_> = (0..WORKERS)
-                        .map(|_| {
-                            let g = gate.task();
-                            rt.run(move || g.wait())
-                        })
-                        .collect();
-                    let t =
-                        Task::run_async_with_token(Holding(Some(1u32), PanicOnDrop), &cts.token());
+                    // A scheduler that runs nothing until asked: the task
+                    // stays queued until the token takes it back.
+                    let manual = tasklane::schedulers::DeterministicScheduler::new();
+                    let t = tasklane::TaskFactory::new()
+                        .scheduler(manual.scheduler())
+                        .token(&cts.token())
+                        .start_new_async(Holding(Some(1u32), PanicOnDrop));
                     cts.cancel().unwrap();
                     assert!(t.wait().is_err());
                     assert!(t.is_canceled());
-                    gate.set_result(()).unwrap();
-                    for h in holders {
-                        h.wait().unwrap();
-                    }
+                    assert_eq!(manual.queued_count(), 0);
                     seen.wait_for(ErrorOrigin::FutureDrop, "cancel drop");
                 },
             ),

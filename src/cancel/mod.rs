@@ -7,10 +7,9 @@ mod future;
 mod linked;
 mod registration;
 mod small_fn;
-mod source;
+pub(crate) mod source;
 mod spin_lock;
-mod state;
-mod task_token;
+pub(crate) mod state;
 mod token;
 
 #[cfg(all(test, loom))]

@@ -4,9 +4,9 @@
 
 use super::callbacks::{Callback, CallbackList, Key};
 use super::spin_lock::SpinLock;
-use crate::context::ExecutionContext;
 use crate::diag::ErrorOrigin;
 use crate::diag::guard::{self, Site};
+use crate::flow::ExecutionContext;
 use crate::loom::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use crate::loom::sync::{Condvar, Mutex};
 use crate::task::{AggregateError, TaskError};
@@ -314,7 +314,7 @@ fn run(callback: Callback) -> Result<(), TaskError> {
         // Under an empty context unless the closure carries its own: the
         // cancelling thread's context never leaks into a callback, nor back.
         Callback::User(f) => catch_unwind(AssertUnwindSafe(|| {
-            crate::context::with_context(&mut ExecutionContext::default(), || f.call())
+            crate::flow::with_context(&mut ExecutionContext::default(), || f.call())
         }))
         .map_err(|p| TaskError::from_panic_in(p, "a cancellation callback")),
         Callback::Waker(w) => catch_unwind(AssertUnwindSafe(|| w.wake()))

@@ -5,7 +5,7 @@ use super::future::{Cancelled, RunUntilCancelled};
 use super::registration::CancellationTokenRegistration;
 use super::small_fn::SmallFn;
 use super::state::{Inner, Registered};
-use crate::context::ExecutionContext;
+use crate::flow::ExecutionContext;
 use crate::task::CanceledError;
 use std::fmt;
 use std::future::Future;

@@ -9,29 +9,27 @@ mod async_method;
 mod configure_await;
 pub mod dispatcher;
 mod error;
-mod execution_context;
 mod fire_and_forget;
 pub(crate) mod home;
 pub mod joinable;
+mod scheduler;
 mod start_inline;
 mod switch;
 pub(crate) mod sync_context;
-mod value_changed;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
 
+pub use crate::flow::{
+    AsyncFlowControl, AsyncLocal, AsyncLocalValueChangedArgs, ExecutionContext, FlowScope,
+    flow_scope,
+};
 pub use async_method::{AsyncMethod, async_method};
 pub use configure_await::{
     ConfigureAwait, ConfigureAwaitExt, ConfigureAwaitOptions, SuppressThrowing,
 };
 pub use dispatcher::Dispatcher;
 pub use error::ContextError;
-pub(crate) use execution_context::with_context;
-pub use execution_context::{
-    AsyncFlowControl, AsyncLocal, AsyncLocalValueChangedArgs, ExecutionContext, FlowScope,
-    flow_scope,
-};
 pub use fire_and_forget::{FireAndForgetOutput, fire_and_forget};
 pub use joinable::{
     DeadlockError, DeadlockStep, HeldBy, JoinableWaitSettings, joinable_wait_settings,

@@ -63,19 +63,3 @@ pub(crate) fn scheduled() {
 pub(crate) fn task_spawned() {
     bump(|c| c.spawns += 1);
 }
-
-/// Runtimes whose state is still allocated: built and not yet freed. A
-/// runtime's state is freed once it is shut down (dropped, or
-/// `shutdown_timeout`), its threads have stopped, and its last `Handle`
-/// and task handle are gone; the process-wide default runtime is never
-/// freed. For leak checks in tests. C#: none (one pool per process).
-///
-/// ```
-/// let before = tasklane::diag::live_runtimes();
-/// let rt = tasklane::Runtime::builder().worker_threads(1).build().unwrap();
-/// assert!(tasklane::diag::live_runtimes() >= before + 1);
-/// assert!(rt.shutdown_timeout(std::time::Duration::from_secs(10)));
-/// ```
-pub fn live_runtimes() -> usize {
-    crate::pool::live_pools()
-}

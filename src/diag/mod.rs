@@ -9,7 +9,8 @@ pub mod starvation;
 pub mod unhandled;
 pub mod unobserved;
 
-pub use counters::{ThreadCounters, live_runtimes};
+pub use crate::runtime::live_runtimes;
+pub use counters::ThreadCounters;
 pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};
 pub use unhandled::{
     ErrorOrigin, UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy,

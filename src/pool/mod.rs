@@ -669,6 +669,10 @@ impl Schedule for Shared {
         worker::is_worker_of(self)
     }
 
+    fn queue_long_running(&self, task: Notified) {
+        run_dedicated(task);
+    }
+
     fn runs_continuations_anywhere(&self) -> bool {
         // Anywhere but a hook's own thread (the Tokio bridge's driver,
         // which must never block in a task).

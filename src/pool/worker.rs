@@ -185,6 +185,15 @@ pub(crate) fn is_worker_of(shared: &Shared) -> bool {
     with_worker(|w| w.is_some_and(|w| std::ptr::eq(Arc::as_ptr(&w.shared), shared)))
 }
 
+/// The task layer's fast path (`task::schedule::LocalScheduler`): a task
+/// of this worker's own pool, queued on this worker.
+fn schedule_here(task: Notified, hint: Hint) -> Result<(), Notified> {
+    with_worker(|w| match w {
+        Some(w) => schedule_on(w, task, hint),
+        None => Err(task),
+    })
+}
+
 /// Queues `task` on the calling worker if it belongs to the pool at
 /// `pool_addr`; gives the task back otherwise.
 pub(crate) fn schedule_on_current_worker(
@@ -197,47 +206,52 @@ pub(crate) fn schedule_on_current_worker(
         if Arc::as_ptr(&w.shared) as *const () != pool_addr {
             return Err(task);
         }
-        crate::diag::counters::scheduled();
-        let shared = &*w.shared;
-        // A blocked worker takes no new work: it goes where others reach it.
-        if hint == Hint::Remote || w.blocking_depth.get() > 0 {
-            shared.push_global(task);
-            return Ok(());
-        }
-        // The core is borrowed when this runs from the worker's own queue
-        // code (a task dropped there waking another), and absent after the
-        // loop ended: go global then.
-        let Ok(mut core) = w.core.try_borrow_mut() else {
-            shared.push_global(task);
-            return Ok(());
-        };
-        let Some(core) = core.as_mut() else {
-            shared.push_global(task);
-            return Ok(());
-        };
-        if hint == Hint::Yield {
-            core.yielded.push(task);
-            if core.yielded.len() >= core.yield_batch {
-                flush_yields(shared, core);
-            }
-            return Ok(());
-        }
-        if hint == Hint::Normal && shared.settings.lifo_slot {
-            match core.lifo.replace(task) {
-                // Only this worker runs the slot: nobody else to tell.
-                None => return Ok(()),
-                Some(prev) => core.local.push_back(prev, &shared.inject),
-            }
-        } else {
-            core.local.push_back(task, &shared.inject);
-        }
-        // Work another worker could steal: wake one if nobody searches
-        // (during an event turn, once at its end: `notify_after_events`).
-        if !w.in_event_turn.get() {
-            shared.notify_parked();
-        }
-        Ok(())
+        schedule_on(w, task, hint)
     })
+}
+
+/// Queues `task` (of `w`'s pool) on the worker `w` (the calling thread's).
+fn schedule_on(w: &WorkerContext, task: Notified, hint: Hint) -> Result<(), Notified> {
+    crate::diag::counters::scheduled();
+    let shared = &*w.shared;
+    // A blocked worker takes no new work: it goes where others reach it.
+    if hint == Hint::Remote || w.blocking_depth.get() > 0 {
+        shared.push_global(task);
+        return Ok(());
+    }
+    // The core is borrowed when this runs from the worker's own queue
+    // code (a task dropped there waking another), and absent after the
+    // loop ended: go global then.
+    let Ok(mut core) = w.core.try_borrow_mut() else {
+        shared.push_global(task);
+        return Ok(());
+    };
+    let Some(core) = core.as_mut() else {
+        shared.push_global(task);
+        return Ok(());
+    };
+    if hint == Hint::Yield {
+        core.yielded.push(task);
+        if core.yielded.len() >= core.yield_batch {
+            flush_yields(shared, core);
+        }
+        return Ok(());
+    }
+    if hint == Hint::Normal && shared.settings.lifo_slot {
+        match core.lifo.replace(task) {
+            // Only this worker runs the slot: nobody else to tell.
+            None => return Ok(()),
+            Some(prev) => core.local.push_back(prev, &shared.inject),
+        }
+    } else {
+        core.local.push_back(task, &shared.inject);
+    }
+    // Work another worker could steal: wake one if nobody searches
+    // (during an event turn, once at its end: `notify_after_events`).
+    if !w.in_event_turn.get() {
+        shared.notify_parked();
+    }
+    Ok(())
 }
 
 /// The worker thread's body.
@@ -254,6 +268,10 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
         in_event_turn: Cell::new(false),
     };
     WORKER.with(|w| w.set(&ctx));
+    crate::task::schedule::set_local_scheduler(Some(crate::task::schedule::LocalScheduler {
+        home: Arc::as_ptr(&shared) as *const (),
+        schedule: schedule_here,
+    }));
     let enter = crate::runtime::Handle::from_shared(shared.clone()).enter();
     // Every call into user code is contained where it is made; a panic
     // that still reaches here is a defect of the loop itself. The thread
@@ -267,6 +285,7 @@ pub(crate) fn run(shared: Arc<Shared>, core: Core) {
     };
     drop(enter);
     let core = ctx.core.borrow_mut().take();
+    crate::task::schedule::set_local_scheduler(None);
     WORKER.with(|w| w.set(std::ptr::null()));
     match core {
         // A retired thread's queues are empty (it parked with nothing

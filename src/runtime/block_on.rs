@@ -1,43 +1,9 @@
 //! `block_on`: run a future to completion on the calling thread.
 
+use crate::task::wait::ThreadWaker;
 use std::future::{Future, IntoFuture};
 use std::pin::pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll, Wake, Waker};
-use std::thread::Thread;
-
-/// Wakes a blocked thread.
-pub(crate) struct ThreadWaker {
-    thread: Thread,
-    notified: AtomicBool,
-}
-
-impl ThreadWaker {
-    pub(crate) fn new() -> Arc<ThreadWaker> {
-        Arc::new(ThreadWaker {
-            thread: std::thread::current(),
-            notified: AtomicBool::new(false),
-        })
-    }
-
-    /// Consumes a pending notification.
-    pub(crate) fn take_notified(&self) -> bool {
-        self.notified.swap(false, Ordering::AcqRel)
-    }
-}
-
-impl Wake for ThreadWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            self.thread.unpark();
-        }
-    }
-}
+use std::task::{Context, Poll, Waker};
 
 /// Runs `future` to completion on this thread, parking between polls. On a
 /// pool worker the pool is told the thread is blocked (and adds a thread

@@ -1,48 +1,41 @@
-//! Blocking waits on a task (`wait`, `result`, `wait_timeout`,
-//! `into_result`): every one goes through [`wait_for`], which picks how the
-//! calling thread waits.
+//! How a thread of a runtime blocks on a task: the wait the runtime
+//! installs into the task layer (`task/wait.rs`) when it builds its first
+//! runtime or starts a dispatcher.
 //!
 //! - A dispatcher thread runs the awaited task's chain while it waits, and
 //!   reports a deadlock where no progress is possible
 //!   (`context::joinable`).
 //! - A pool thread first runs the task itself if its pool has not reached
-//!   it yet (.NET's `TryExecuteTaskInline`), then tells its pool it blocks
-//!   (`pool::BlockingGuard`: cooperative blocking, as .NET 6+), so the pool
-//!   keeps its other work running on other threads, and parks. Where the
-//!   pool can add no thread (at `max_threads`, every thread blocked, work
-//!   queued) for `PoolSettings::exhausted_wait_timeout`, the wait ends with
-//!   a `DeadlockError` naming the cap instead of hanging.
+//!   it yet (.NET's `TryExecuteTaskInline`), then tells its pool it blocks (`pool::BlockingGuard`: cooperative blocking,
+//!   as .NET 6+), so the pool keeps its other work running on other
+//!   threads, and parks. Where the pool can add no thread (at
+//!   `max_threads`, every thread blocked, work queued) for
+//!   `PoolSettings::exhausted_wait_timeout`, the wait ends with a
+//!   `DeadlockError` naming the cap instead of hanging.
 //! - Any other thread parks on a waker registered as a continuation.
 
-use super::block_on::ThreadWaker;
 use crate::context::DeadlockError;
 use crate::pool::Shared;
-use crate::task::continuation::{Continuation, Registered};
+use crate::task::TaskError;
 use crate::task::raw::RawTask;
+use crate::task::wait::{ParkWatch, WaitOutcome, park_until_complete};
 use std::sync::Arc;
-use std::task::Waker;
 use std::time::{Duration, Instant};
 
-/// How a blocking wait ended.
-#[derive(Debug)]
-pub(crate) enum WaitOutcome {
-    /// The task is complete.
-    Completed,
-    /// The deadline passed first.
-    TimedOut,
-    /// The wait could never finish; the task was left as it is.
-    Deadlock(DeadlockError),
+/// Installs this wait into the task layer (idempotent).
+pub(crate) fn install() {
+    crate::task::wait::install(wait_for);
 }
 
 /// Blocks until the task completes, `deadline` passes, or the wait is found
 /// to be a deadlock.
-pub(crate) fn wait_for(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
+fn wait_for(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     if raw.header().state.load().is_complete() {
         return WaitOutcome::Completed;
     }
     if crate::task::current::current() == Some(raw) {
         // A task blocking on itself from inside its own poll.
-        return WaitOutcome::Deadlock(DeadlockError::task_waits_on_itself(raw));
+        return WaitOutcome::Failed(TaskError::new(DeadlockError::task_waits_on_itself(raw)));
     }
     if let Some(dispatcher) = crate::context::dispatcher::thread::current_shared() {
         return crate::context::joinable::wait_on_dispatcher(&dispatcher, raw, deadline);
@@ -55,65 +48,9 @@ pub(crate) fn wait_for(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     }
     // On a pool thread: counted blocked until the wait ends (None elsewhere).
     let _blocking = crate::pool::BlockingGuard::enter();
-    park_until_complete(raw, deadline)
-}
-
-/// Park on a waker registered as a continuation. On a pool worker, look
-/// again every so often: the task may be queued again (run it here), or the
-/// pool may be exhausted (see [`Exhaustion`]).
-fn park_until_complete(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
-    let header = raw.header();
-    let thread_waker = ThreadWaker::new();
-    let waker = Waker::from(thread_waker.clone());
-    // Blocked inside a task's poll: that task waits on this one, and the
-    // wait-for graph must know (a dispatcher waiting for it then runs this
-    // task's queued work).
-    let entry = match crate::task::current::current() {
-        Some(waiter) => Continuation::Blocked(Box::new((
-            waker,
-            crate::task::raw::TaskRef::new_ref(waiter),
-        ))),
-        None => Continuation::Waker(waker),
-    };
-    let key = match crate::task::handle_register(raw, entry) {
-        Registered::Stored(k) => k,
-        Registered::MustDrain => {
-            crate::task::run_continuations::run_continuations(raw);
-            return WaitOutcome::Completed;
-        }
-        Registered::Completed(_) => return WaitOutcome::Completed,
-    };
-    let mut exhaustion = crate::pool::current_pool().map(Exhaustion::new);
-    loop {
-        if header.state.load().is_complete() {
-            return WaitOutcome::Completed;
-        }
-        let now = Instant::now();
-        if deadline.is_some_and(|d| now >= d) {
-            drop(header.continuations.remove(key));
-            return if header.state.load().is_complete() {
-                WaitOutcome::Completed
-            } else {
-                WaitOutcome::TimedOut
-            };
-        }
-        let mut wake_at = deadline;
-        if let Some(ex) = &mut exhaustion {
-            if crate::pool::run_inline_if_queued(raw) {
-                continue;
-            }
-            if let Some(error) = ex.look(raw, now) {
-                drop(header.continuations.remove(key));
-                return WaitOutcome::Deadlock(error);
-            }
-            let recheck = now + ex.recheck;
-            wake_at = Some(wake_at.map_or(recheck, |d| d.min(recheck)));
-        }
-        match wake_at {
-            None => std::thread::park(),
-            Some(at) => std::thread::park_timeout(at.saturating_duration_since(now)),
-        }
-        thread_waker.take_notified();
+    match crate::pool::current_pool() {
+        Some(pool) => park_until_complete(raw, deadline, Some(&mut Exhaustion::new(pool))),
+        None => park_until_complete(raw, deadline, None),
     }
 }
 
@@ -138,7 +75,8 @@ impl Exhaustion {
         }
     }
 
-    fn look(&mut self, raw: RawTask, now: Instant) -> Option<DeadlockError> {
+    /// The pool is exhausted: since when, or None.
+    fn exhausted(&mut self, raw: RawTask, now: Instant) -> Option<DeadlockError> {
         if !self.pool.is_exhausted() {
             self.since = None;
             return None;
@@ -153,5 +91,18 @@ impl Exhaustion {
             self.pool.id,
             max_threads,
         ))
+    }
+}
+
+impl ParkWatch for Exhaustion {
+    fn look(&mut self, raw: RawTask, now: Instant) -> Result<Option<Instant>, TaskError> {
+        // Queued again meanwhile (woken, not yet reached): run it here.
+        if crate::pool::run_inline_if_queued(raw) {
+            return Ok(Some(now));
+        }
+        match self.exhausted(raw, now) {
+            Some(error) => Err(TaskError::new(error)),
+            None => Ok(Some(now + self.recheck)),
+        }
     }
 }

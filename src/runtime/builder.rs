@@ -80,6 +80,9 @@ impl Builder {
 
     /// Starts the runtime's threads.
     pub fn build(self) -> std::io::Result<Runtime> {
+        // Blocking waits on this runtime's threads wait the runtime's way
+        // (installed once, before any of its threads exists).
+        super::blocking_wait::install();
         let (shared, cores) = Shared::new(self.settings);
         shared.set_driver(crate::io::reactor::Reactor::new()?);
         #[cfg(feature = "tokio-compat")]

@@ -6,10 +6,16 @@ mod block_on;
 pub(crate) mod blocking_wait;
 mod builder;
 mod context;
+mod scheduler;
+mod task_factory;
+mod tasks_continue;
+mod tasks_factory;
+mod tasks_token;
 
 pub use block_on::block_on;
 pub use builder::Builder;
 pub use context::EnterGuard;
+pub use task_factory::TaskFactory;
 
 use crate::pool::Shared;
 use crate::task::schedule::Home;
@@ -288,4 +294,20 @@ pub(crate) fn current_home() -> Home {
         Some(h) => h,
         None => default_runtime().handle.home(),
     }
+}
+
+/// Runtimes whose state is still allocated: built and not yet freed. A
+/// runtime's state is freed once it is shut down (dropped, or
+/// `shutdown_timeout`), its threads have stopped, and its last `Handle`
+/// and task handle are gone; the process-wide default runtime is never
+/// freed. For leak checks in tests. C#: none (one pool per process).
+///
+/// ```
+/// let before = tasklane::diag::live_runtimes();
+/// let rt = tasklane::Runtime::builder().worker_threads(1).build().unwrap();
+/// assert!(tasklane::diag::live_runtimes() >= before + 1);
+/// assert!(rt.shutdown_timeout(std::time::Duration::from_secs(10)));
+/// ```
+pub fn live_runtimes() -> usize {
+    crate::pool::live_pools()
 }

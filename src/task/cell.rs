@@ -49,7 +49,7 @@ where
     const VTABLE: Vtable = Vtable {
         poll: poll::<F, T>,
         poll_claimed: poll_claimed::<F, T>,
-        cancel: cancel::<F, T>,
+        end_with: end_with::<F, T>,
         dealloc: dealloc::<F, T>,
         outcome: outcome::<F, T>,
         failure: failure::<F, T>,
@@ -125,7 +125,7 @@ where
             // SAFETY: rule 2 (header.rs): we own the stage, so the context slot.
             unsafe { &mut *c }
         });
-        crate::context::with_context(slot, || {
+        crate::flow::with_context(slot, || {
             catch_unwind(AssertUnwindSafe(|| {
                 cell.stage.with_mut(|s| {
                     // SAFETY: rule 5: RUNNING gives us the stage.
@@ -246,12 +246,12 @@ where
     finish(raw, final_kind::<F, T>(raw));
 }
 
-unsafe fn cancel<F, T>(ptr: NonNull<Header>, error: CanceledError)
+unsafe fn end_with<F, T>(ptr: NonNull<Header>, error: TaskError)
 where
     F: Future<Output = Outcome<T>>,
 {
     let raw = RawTask::from_header(ptr);
-    complete::<F, T>(raw, Err(TaskError::Canceled(error).into()));
+    complete::<F, T>(raw, Err(error.into()));
 }
 
 unsafe fn dealloc<F, T>(ptr: NonNull<Header>) {

@@ -9,7 +9,7 @@ use super::{
     TaskCreationOptions, TaskError,
 };
 use crate::cancel::CancellationToken;
-use crate::context::ExecutionContext;
+use crate::flow::ExecutionContext;
 use crate::loom::sync::atomic::Ordering;
 use crate::task::BoxError;
 use std::fmt;

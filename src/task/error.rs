@@ -508,6 +508,11 @@ pub enum InvalidOperationError {
     /// The output was already moved out, by an await of a handle that was
     /// the only one then.
     OutputTaken,
+    /// `from_current_synchronization_context` found no
+    /// `SynchronizationContext` on this thread. C#: the
+    /// `InvalidOperationException` of
+    /// `TaskScheduler.FromCurrentSynchronizationContext()`.
+    NoSynchronizationContext,
 }
 
 impl fmt::Display for InvalidOperationError {
@@ -544,6 +549,9 @@ impl fmt::Display for InvalidOperationError {
             }
             InvalidOperationError::OutputShared => f.write_str(
                 "the output cannot be moved out while other handles to the task exist: await `&task` for a clone (the output must be Clone), or drop the other handles first",
+            ),
+            InvalidOperationError::NoSynchronizationContext => f.write_str(
+                "there is no SynchronizationContext on this thread to make a scheduler of (set one, or run this on a dispatcher thread)",
             ),
             InvalidOperationError::OutputTaken => f.write_str(
                 "the output was already moved out by an await of this task; await `&task` (for a clone) to read it from several places",

@@ -6,8 +6,8 @@ use super::handles::Claim;
 use super::header::Header;
 use super::raw::RawTask;
 use super::state::{FinalKind, TransitionHandlesGone};
+use super::wait::WaitOutcome;
 use super::{AggregateError, InvalidOperationError, TaskCreationOptions, TaskError, TaskStatus};
-use crate::runtime::blocking_wait::WaitOutcome;
 use std::fmt;
 use std::future::{Future, IntoFuture};
 use std::marker::PhantomData;
@@ -207,7 +207,7 @@ impl<T> Task<T> {
     /// On a dispatcher thread, while it waits, the thread runs the queued
     /// work that belongs to this task's chain (so waiting for a task that
     /// needs this thread completes instead of deadlocking), and a wait that
-    /// can never finish returns a [`crate::context::DeadlockError`] inside
+    /// can never finish returns a `DeadlockError` (`tasklane::context`) inside
     /// the `AggregateError`, leaving the task itself untouched.
     pub fn wait(&self) -> Result<(), AggregateError> {
         self.block_until_complete(None)?;
@@ -234,7 +234,7 @@ impl<T> Task<T> {
         if self.is_completed() {
             return WaitOutcome::Completed;
         }
-        crate::runtime::blocking_wait::wait_for(self.raw, deadline)
+        super::wait::wait_for(self.raw, deadline)
     }
 
     /// Blocks until complete; a deadlock (reported instead of a hang) is
@@ -242,7 +242,7 @@ impl<T> Task<T> {
     fn block_until_complete(&self, deadline: Option<Instant>) -> Result<(), AggregateError> {
         match self.wait_outcome(deadline) {
             WaitOutcome::Completed | WaitOutcome::TimedOut => Ok(()),
-            WaitOutcome::Deadlock(d) => Err(AggregateError::one(TaskError::new(d))),
+            WaitOutcome::Failed(e) => Err(AggregateError::one(e)),
         }
     }
 

@@ -22,7 +22,7 @@ use super::options::TaskCreationOptions;
 use super::raw::TaskRef;
 use super::schedule::Home;
 use super::state::State;
-use crate::context::ExecutionContext;
+use crate::flow::ExecutionContext;
 use crate::loom::cell::UnsafeCell;
 use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::panic::Location;
@@ -70,7 +70,9 @@ pub(crate) struct Vtable {
     pub(crate) poll_claimed: unsafe fn(NonNull<Header>),
     /// The caller owns the stage (RUNNING) and one ref: drop the future and
     /// complete the task as Canceled with `error`.
-    pub(crate) cancel: unsafe fn(NonNull<Header>, crate::task::CanceledError),
+    /// Ends the body with `error` unrun (a cancellation, or a scheduler that
+    /// failed to take the task). The caller owns the stage and a ref.
+    pub(crate) end_with: unsafe fn(NonNull<Header>, crate::task::TaskError),
     /// Frees the cell; called when the last ref drops.
     pub(crate) dealloc: unsafe fn(NonNull<Header>),
     /// Pointer to the `Outcome<T>` in the stage; valid only after COMPLETE

@@ -25,10 +25,12 @@ pub(crate) mod raw;
 pub(crate) mod registry;
 pub(crate) mod run_continuations;
 pub(crate) mod schedule;
+pub(crate) mod scheduler;
 pub(crate) mod spawn;
 pub(crate) mod state;
 mod status;
 mod value_task;
+pub(crate) mod wait;
 mod wait_many;
 mod yield_now;
 
@@ -51,12 +53,16 @@ pub use error::{
 };
 pub use handle::{Completion, IntoOutput, Shared, Task};
 pub use options::{ContinuationOptions, TaskCreationOptions};
+pub use scheduler::{ScheduledTask, Scheduler, TaskScheduler};
 pub use status::TaskStatus;
 pub use value_task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};
 pub use yield_now::{YieldNow, yield_now};
 
-pub(crate) use body::{AsyncBody, ClosureBody, TryAsyncBody, TryClosureBody, work_error};
+pub(crate) use body::{
+    AsyncBody, ClosureBody, OutcomeBody, TryAsyncBody, TryClosureBody, work_error,
+};
 pub(crate) use cell::Outcome;
 pub(crate) use continue_with::ContinuationBody;
 pub(crate) use handle::ErasedTask;
 pub(crate) use handle::register as handle_register;
+pub(crate) use header::TaskKind;

@@ -75,6 +75,11 @@ flags! {
         /// Queue to the global queue even from a worker, behind earlier work.
         /// C#: `PreferFairness`.
         PREFER_FAIRNESS = 1 << 4;
+        /// Inside this task, the current scheduler is the default one (the
+        /// pool), not the one it runs on: work it starts with
+        /// `Task::start_new` or `continue_with` goes to the pool. C#:
+        /// `HideScheduler`.
+        HIDE_SCHEDULER = 1 << 5;
     }
 }
 
@@ -115,6 +120,9 @@ flags! {
         /// never completes before its antecedent. Without it the token
         /// cancels the continuation at once. C#: `LazyCancellation`.
         LAZY_CANCELLATION = 1 << 8;
+        /// Inside the continuation, the current scheduler is the default
+        /// one, not the one it runs on. C#: `HideScheduler`.
+        HIDE_SCHEDULER = 1 << 9;
     }
 }
 
@@ -133,6 +141,9 @@ impl ContinuationOptions {
         }
         if self.contains(ContinuationOptions::LONG_RUNNING) {
             o |= TaskCreationOptions::LONG_RUNNING;
+        }
+        if self.contains(ContinuationOptions::HIDE_SCHEDULER) {
+            o |= TaskCreationOptions::HIDE_SCHEDULER;
         }
         o
     }

@@ -104,7 +104,7 @@ impl RawTask {
     /// The caller owns the stage and a ref: cancels the task with `error`.
     fn cancel_owned_with(self, error: CanceledError) {
         // SAFETY: the caller claimed the stage (RUNNING) and holds a ref.
-        unsafe { (self.header().vtable.cancel)(self.ptr, error) }
+        unsafe { (self.header().vtable.end_with)(self.ptr, super::TaskError::Canceled(error)) }
     }
 
     /// The token the task was started with fired: cancels the task if it
@@ -118,6 +118,29 @@ impl RawTask {
             return false;
         }
         self.cancel_owned_with(error);
+        true
+    }
+
+    /// A scheduler failed to take the task (its `queue_task` panicked):
+    /// faults it with `error` if it has not started running. Does not
+    /// consume a ref. True if it faulted the task.
+    pub(crate) fn fault_if_unstarted(self, error: super::TaskError) -> bool {
+        if !self.header().state.transition_to_cancel_unstarted() {
+            return false;
+        }
+        // SAFETY: the transition claimed the stage (RUNNING) and took a ref.
+        unsafe { (self.header().vtable.end_with)(self.ptr, error) };
+        true
+    }
+
+    /// Ends a queued task with `error` instead of running it (a scheduler
+    /// that cannot take it). Does not consume a ref. True if it ended it.
+    pub(crate) fn reject_queued(self, error: super::TaskError) -> bool {
+        if self.header().pinned || !self.header().state.try_claim_queued() {
+            return false;
+        }
+        // SAFETY: the claim gave us the stage and a runner's ref.
+        unsafe { (self.header().vtable.end_with)(self.ptr, error) };
         true
     }
 

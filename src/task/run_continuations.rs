@@ -53,7 +53,8 @@ pub(crate) fn run_continuations(raw: RawTask) {
     let header = raw.header();
     let asynchronous = header
         .options
-        .contains(super::TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY);
+        .contains(super::TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY)
+        || super::schedule::remote_wakes_forced();
     let (mut first, mut rest) = header.continuations.take_all();
     if asynchronous {
         super::schedule::with_remote_wakes(|| {
@@ -94,7 +95,7 @@ pub(crate) fn run_continuations(raw: RawTask) {
 /// this thread if it can, else queued. For a continuation registered on a
 /// task that was already complete, too.
 pub(crate) fn run_continuation(antecedent: RawTask, c: Continuation, asynchronous: bool) {
-    if asynchronous {
+    if asynchronous || super::schedule::remote_wakes_forced() {
         super::schedule::with_remote_wakes(|| queue(antecedent, c));
     } else {
         run_here(antecedent, c);
@@ -113,13 +114,13 @@ fn queue(antecedent: RawTask, c: Continuation) {
             }
         }
         Continuation::Action(action, index) => {
-            // Its bookkeeping may complete a task and run that task's
-            // continuations: on the pool, not here.
-            crate::pool::ThreadPool::queue_user_work_item(move || {
+            // Bookkeeping (`when_all`'s count): it runs here, but what it
+            // completes has its continuations queued, not run on this thread.
+            super::schedule::with_remote_wakes(|| {
                 guard::contain(
-                    || Site::at(ErrorOrigin::Waker, std::panic::Location::caller()),
+                    || site(antecedent, ErrorOrigin::Waker),
                     || action.invoke(index as usize),
-                );
+                )
             });
         }
     }
@@ -135,7 +136,7 @@ fn run_here(antecedent: RawTask, c: Continuation) {
                 if let Some(notified) = notify(task) {
                     if may_run_here(task) {
                         run_nested(notified);
-                    } else {
+                    } else if let Err(notified) = ask_home_to_run_here(notified) {
                         super::schedule::schedule(notified, false);
                     }
                 }
@@ -194,6 +195,26 @@ fn may_run_here(task: RawTask) -> bool {
     })
 }
 
+/// A home that decides for itself whether a continuation may run inline (a
+/// user scheduler: `TaskScheduler::try_execute_task_inline`) is asked;
+/// gives the task back if it declines (or inline runs are already nested
+/// [`MAX_INLINE_DEPTH`] deep here).
+fn ask_home_to_run_here(task: Notified) -> Result<(), Notified> {
+    let depth = INLINE_DEPTH.with(Cell::get);
+    if depth >= MAX_INLINE_DEPTH {
+        return Err(task);
+    }
+    // SAFETY: rule 2 of header.rs: we own the NOTIFIED transition, so
+    // nobody writes `home` until this task runs; the clone is taken first.
+    let Some(home) = task.0.header().home.with(|h| unsafe { (*h).clone() }) else {
+        return Err(task);
+    };
+    INLINE_DEPTH.with(|d| d.set(depth + 1));
+    let r = home.0.try_execute_inline(task);
+    INLINE_DEPTH.with(|d| d.set(depth));
+    r
+}
+
 /// Polls `task` on this thread, unless continuations are already nested
 /// [`MAX_INLINE_DEPTH`] deep here: then it is queued.
 fn run_nested(task: Notified) {
@@ -210,7 +231,7 @@ fn run_nested(task: Notified) {
         }
     }
     let _restore = Restore(depth);
-    if crate::pool::on_worker_thread() {
+    if super::schedule::on_worker_thread() {
         task.run();
     } else {
         // Another thread (one that completed a promise, a dispatcher): the

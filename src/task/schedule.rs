@@ -59,6 +59,41 @@ pub(crate) trait Schedule: Send + Sync + 'static {
         poll()
     }
 
+    /// Asked to run `task` (a continuation, notified by the caller) on the
+    /// calling thread now instead of queueing it; gives it back if not. The
+    /// built-in homes decide with `runs_continuations_anywhere` and
+    /// `is_current`; a user scheduler is asked
+    /// (`TaskScheduler::try_execute_task_inline`).
+    fn try_execute_inline(&self, task: Notified) -> Result<(), Notified> {
+        Err(task)
+    }
+
+    /// A task of this home, canceled by its token before it started: true
+    /// if it may end Canceled now (the pool: always; a user scheduler:
+    /// if it took it out of its queue, `TaskScheduler::try_dequeue`); false
+    /// leaves it queued, to end Canceled unrun when it is executed.
+    fn try_dequeue(&self, task: RawTask) -> bool {
+        let _ = task;
+        true
+    }
+
+    /// How many tasks this home runs at once at most.
+    fn maximum_concurrency_level(&self) -> usize {
+        usize::MAX
+    }
+
+    /// The tasks queued here and not yet run, if this home says.
+    fn scheduled_tasks(&self) -> Option<Vec<super::scheduler::ScheduledTask>> {
+        None
+    }
+
+    /// Queues a task created `LONG_RUNNING`: a hint that it blocks for a
+    /// long time (the pool gives it a thread of its own). Default: queued
+    /// as any task.
+    fn queue_long_running(&self, task: Notified) {
+        self.schedule(task, Hint::Normal)
+    }
+
     /// Why tasks given to this home after it shut down end Canceled.
     fn shutdown_reason(&self) -> crate::task::CancelReason {
         crate::task::CancelReason::RuntimeShutdown
@@ -99,6 +134,35 @@ thread_local! {
     /// Set while draining continuations of a task created with
     /// RunContinuationsAsynchronously: wakes then go to the global queue.
     static FORCE_REMOTE: Cell<bool> = const { Cell::new(false) };
+
+    /// The scheduler this thread is a worker of, if any (see
+    /// [`LocalScheduler`]).
+    static LOCAL: Cell<Option<LocalScheduler>> = const { Cell::new(None) };
+}
+
+/// A thread that is a worker of a scheduler (a pool worker) tells the task
+/// layer so, with a way to queue onto it that skips the scheduler object:
+/// a task woken on its own pool's worker goes to that worker's queue with
+/// one thread-local read, no `Arc` clone and no virtual call. Set by the
+/// worker for its life.
+#[derive(Clone, Copy)]
+pub(crate) struct LocalScheduler {
+    /// The address of the scheduler's `Schedule` object (`Arc::as_ptr`).
+    pub(crate) home: *const (),
+    /// Queues a task of that scheduler on this worker; gives it back if the
+    /// worker cannot take it now.
+    pub(crate) schedule: fn(Notified, Hint) -> Result<(), Notified>,
+}
+
+/// Sets (or clears) the scheduler this thread is a worker of.
+pub(crate) fn set_local_scheduler(local: Option<LocalScheduler>) {
+    LOCAL.with(|l| l.set(local));
+}
+
+/// True on a worker thread of a scheduler that registered itself (a pool
+/// worker): its tasks need no set-up to be polled here.
+pub(crate) fn on_worker_thread() -> bool {
+    LOCAL.with(|l| l.get().is_some())
 }
 
 /// Runs `f` with every wake on this thread going through a global queue.
@@ -111,6 +175,11 @@ pub(crate) fn with_remote_wakes<R>(f: impl FnOnce() -> R) -> R {
     }
     let _reset = Reset(FORCE_REMOTE.with(|c| c.replace(true)));
     f()
+}
+
+/// True inside [`with_remote_wakes`]: nothing runs inline on this thread.
+pub(crate) fn remote_wakes_forced() -> bool {
+    FORCE_REMOTE.with(Cell::get)
 }
 
 /// Schedules a notified task on its home.
@@ -159,9 +228,12 @@ fn schedule_with(task: Notified, hint: Hint, alive: Alive) {
     };
     // Fast path: a worker scheduling onto its own pool needs no clone of the
     // home (the worker keeps the pool alive).
-    let task = match crate::pool::schedule_on_current_worker(addr, task, hint) {
-        Ok(()) => return,
-        Err(task) => task,
+    let task = match LOCAL.with(Cell::get) {
+        Some(local) if local.home == addr => match (local.schedule)(task, hint) {
+            Ok(()) => return,
+            Err(task) => task,
+        },
+        _ => task,
     };
     match alive {
         Alive::Held => {
@@ -190,6 +262,55 @@ fn schedule_with(task: Notified, hint: Hint, alive: Alive) {
 pub(crate) fn schedule_requeue(task: Notified, yielded: bool) {
     let hint = if yielded { Hint::Yield } else { Hint::Requeue };
     schedule_with(task, hint, Alive::Unknown);
+}
+
+/// The home of the task running on this thread, unless it hides its
+/// scheduler (`HIDE_SCHEDULER`): C#'s `TaskScheduler.Current` inside a
+/// task. None outside any task.
+pub(crate) fn current_task_home() -> Option<Home> {
+    let raw = super::current::current()?;
+    if raw
+        .header()
+        .options
+        .contains(super::TaskCreationOptions::HIDE_SCHEDULER)
+    {
+        return None;
+    }
+    // SAFETY: the running task's poller owns its stage (rule 2): nobody
+    // writes its home during the poll but the poll itself, on this thread.
+    raw.header().home.with(|h| unsafe { (*h).clone() })
+}
+
+/// Moves a task that was never polled, and whose start the caller owns
+/// (it made the task NOTIFIED: rule 2 of header.rs), to `target`: out of
+/// its old home's registry, into the target's, then the home pointer. If
+/// the target is shut down the task ends Canceled and this returns false.
+pub(crate) fn rehome_unstarted(raw: RawTask, target: &Home) -> bool {
+    let Some(old) = home_of(raw) else {
+        return false;
+    };
+    if old.ptr_eq(target) {
+        return true;
+    }
+    // The target's registry takes a ref of its own.
+    raw.ref_inc();
+    if !target.0.bind(raw) {
+        raw.ref_dec();
+        // The target is shut down: the task ends as a task given to it.
+        if raw.header().state.try_claim_queued() {
+            raw.cancel_owned(target.0.shutdown_reason());
+        }
+        drop(Notified(raw));
+        return false;
+    }
+    // The old registry's ref goes.
+    drop(old.0.release(raw));
+    raw.header().home.with_mut(|h| {
+        // SAFETY: rule 2 of header.rs: the caller owns the start (NOTIFIED,
+        // never polled), so no other thread reads or writes `home` now.
+        unsafe { *h = Some(target.clone()) }
+    });
+    true
 }
 
 /// Reads a task's home (rule 2 of header.rs applies to the caller).

@@ -8,7 +8,7 @@ use super::raw::{Notified, RawTask, TaskRef};
 use super::schedule::Home;
 use super::state::State;
 use super::{Task, TaskCreationOptions};
-use crate::context::ExecutionContext;
+use crate::flow::ExecutionContext;
 use std::future::Future;
 use std::panic::Location;
 
@@ -37,14 +37,6 @@ pub(crate) struct Spawn {
 }
 
 impl Spawn {
-    /// Work for the current runtime's pool.
-    pub(crate) fn work(
-        options: TaskCreationOptions,
-        location: &'static Location<'static>,
-    ) -> Spawn {
-        Self::work_on(crate::runtime::current_home(), options, location)
-    }
-
     /// Work for the pool of `home` (looking up no current runtime: from a
     /// thread outside any runtime, that lookup would start the default one).
     pub(crate) fn work_on(
@@ -154,7 +146,12 @@ impl Spawn {
 /// caller holds a task handle, which keeps the cell alive meanwhile.
 pub(crate) fn schedule_new(raw: RawTask, options: TaskCreationOptions) {
     if options.contains(TaskCreationOptions::LONG_RUNNING) {
-        crate::pool::run_dedicated(Notified(raw));
+        // A hint to the scheduler (C#: the default scheduler gives the
+        // task a thread of its own).
+        match super::schedule::home_of(raw) {
+            Some(home) => home.0.queue_long_running(Notified(raw)),
+            None => drop(Notified(raw)),
+        }
     } else if options.contains(TaskCreationOptions::PREFER_FAIRNESS) {
         super::schedule::with_remote_wakes(|| super::schedule::schedule_held(Notified(raw)));
     } else {

@@ -8,12 +8,12 @@
 
 use super::continuation::CompletionAction;
 use super::raw::RawTask;
+use super::wait::WaitOutcome;
 use super::{
     AggregateError, CanceledError, InvalidOperationError, Task, TaskCompletionSource, TaskError,
 };
 use crate::cancel::CancellationToken;
 use crate::loom::sync::atomic::{AtomicUsize, Ordering};
-use crate::runtime::blocking_wait::WaitOutcome;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -110,7 +110,7 @@ fn wait<T>(
         return Ended::Completed(first);
     }
     match (outcome, token) {
-        (WaitOutcome::Deadlock(d), _) => Ended::Deadlock(AggregateError::one(TaskError::new(d))),
+        (WaitOutcome::Failed(e), _) => Ended::Deadlock(AggregateError::one(e)),
         (_, Some(token)) if token.is_cancellation_requested() => {
             Ended::Canceled(CanceledError::with_token(token.clone()))
         }

@@ -2,6 +2,7 @@
 //!
 #![doc = include_str!("README.md")]
 
+mod cancel_after;
 mod delay;
 pub(crate) mod driver;
 mod settings;

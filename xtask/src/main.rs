@@ -92,7 +92,15 @@ const STEPS: &[Step] = &[
         run: |_| {
             let dir = target_subdir("loom");
             cargo(
-                &["test", "--lib", "--release", "--target-dir", &dir, "loom"],
+                &[
+                    "test",
+                    "--lib",
+                    "--release",
+                    "--no-default-features",
+                    "--target-dir",
+                    &dir,
+                    "loom",
+                ],
                 &[("RUSTFLAGS", "--cfg loom"), ("LOOM_MAX_PREEMPTIONS", "2")],
             )
         },

@@ -53,6 +53,8 @@ pub(crate) struct Shared {
 impl Shared {
     /// A dispatcher owned by the calling thread.
     pub(crate) fn new(name: String, runtime: Handle) -> Arc<Shared> {
+        // A wait on a dispatcher thread runs the awaited task's chain.
+        crate::runtime::blocking_wait::install();
         let current = std::thread::current();
         Arc::new(Shared {
             name,

@@ -14,9 +14,9 @@ pub use deadlock::{DeadlockError, DeadlockStep, HeldBy};
 pub use settings::{JoinableWaitSettings, joinable_wait_settings, set_joinable_wait_settings};
 
 use crate::context::dispatcher::{Message, Shared};
-use crate::runtime::blocking_wait::WaitOutcome;
 use crate::task::continuation::{Continuation, Registered};
 use crate::task::raw::RawTask;
+use crate::task::wait::WaitOutcome;
 use chain::{Below, ChainSearch};
 use std::sync::Arc;
 use std::task::{Wake, Waker};
@@ -95,12 +95,12 @@ fn wait_loop(dispatcher: &Arc<Shared>, task: RawTask, deadline: Option<Instant>)
             return WaitOutcome::TimedOut;
         }
         if let Some(cycle) = frame.idle_and_find_cycle(settings.max_chain_search) {
-            return WaitOutcome::Deadlock(cycle);
+            return WaitOutcome::Failed(crate::task::TaskError::new(cycle));
         }
         if let Some(after) = settings.stall_warning_after {
             if now.duration_since(last_progress) >= after {
                 if let Some(error) = waits_on_its_own_post(dispatcher, task, &below) {
-                    return WaitOutcome::Deadlock(error);
+                    return WaitOutcome::Failed(crate::task::TaskError::new(error));
                 }
                 if !warned {
                     warned = true;

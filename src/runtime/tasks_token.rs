@@ -5,11 +5,11 @@
 //! same token, once it is signalled, ends Canceled; any other cancellation
 //! is a fault.
 
-use super::registration::CancellationTokenRegistration;
-use super::token::CancellationToken;
+use crate::cancel::{CancellationToken, CancellationTokenRegistration};
 use crate::task::BoxError;
 use crate::task::cell::Outcome;
 use crate::task::raw::TaskRef;
+use crate::task::schedule::Home;
 use crate::task::spawn::Spawn;
 use crate::task::{
     AggregateError, AsyncBody, CanceledError, ClosureBody, ContinuationBody, ContinuationOptions,
@@ -86,10 +86,10 @@ fn canceled(token: &CancellationToken) -> AggregateError {
 
 pin_project_lite::pin_project! {
     /// A fallible future whose errors follow the token rule.
-    struct TokenAsyncBody<Fut> {
+    pub(crate) struct TokenAsyncBody<Fut> {
         #[pin]
-        fut: Fut,
-        token: CancellationToken,
+        pub(crate) fut: Fut,
+        pub(crate) token: CancellationToken,
     }
 }
 
@@ -113,16 +113,20 @@ where
 /// improvement over .NET, which leaves a queued task WaitingToRun until a
 /// worker dequeues it, and only then marks it Canceled without running it. The registration waits in `slot`, which the task's
 /// [`TokenGate`] empties when it first runs.
-fn arm<T>(task: &Task<T>, token: &CancellationToken, slot: &SharedSlot) {
+fn arm<T>(task: &Task<T>, token: &CancellationToken, slot: &SharedSlot, home: Home) {
     if task.is_completed() || !token.can_be_canceled() {
         return;
     }
     let target = TaskRef::new_ref(task.raw());
     let fired = token.clone();
     let registration = token.register_internal(move || {
-        target
-            .raw()
-            .cancel_if_unstarted(CanceledError::with_token(fired));
+        // A user scheduler is asked to take a queued task back first (C#'s
+        // `TryDequeue`); one it keeps ends Canceled unrun when it runs it.
+        if home.0.try_dequeue(target.raw()) {
+            target
+                .raw()
+                .cancel_if_unstarted(CanceledError::with_token(fired));
+        }
     });
     let mut g = slot.lock().unwrap_or_else(|p| p.into_inner());
     match *g {
@@ -156,10 +160,25 @@ impl<T: Send + 'static> Task<T> {
         if token.is_cancellation_requested() {
             return Task::canceled_by(token.clone());
         }
+        Self::spawn_gated_on(
+            Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller()),
+            body,
+            token,
+        )
+    }
+
+    /// Spawns `body` as `spawn` says, gated by `token` (see [`arm`]).
+    pub(crate) fn spawn_gated_on<B>(spawn: Spawn, body: B, token: &CancellationToken) -> Task<T>
+    where
+        B: Future<Output = Outcome<T>> + Send + 'static,
+    {
+        if token.is_cancellation_requested() {
+            return Task::canceled_by(token.clone());
+        }
         let (gated, slot) = gate(body, token);
-        let task =
-            Spawn::work(TaskCreationOptions::DENY_CHILD_ATTACH, Location::caller()).spawn(gated);
-        arm(&task, token, &slot);
+        let home = spawn.home.clone();
+        let task = spawn.spawn(gated);
+        arm(&task, token, &slot, home);
         task
     }
 
@@ -189,7 +208,7 @@ impl<T: Send + 'static> Task<T> {
     }
 
     /// As [`run_with_token`](Self::run_with_token) for a fallible body:
-    /// returning a [`CanceledError`] carrying `token`, once `token` is
+    /// returning a [`CanceledError`](crate::task::CanceledError) carrying `token`, once `token` is
     /// cancelled, ends the task Canceled; any other error (a cancellation by
     /// another token included) faults it. C#: `Task.Run(Func<T>,
     /// CancellationToken)` with a body that throws.
@@ -328,9 +347,10 @@ impl<A: Send + Sync + 'static> Task<A> {
         U: Send + 'static,
     {
         let (gated, slot) = gate(body, token);
-        let task = self.spawn_continuation(gated, options, Location::caller());
+        let home = super::tasks_continue::current_scheduler_home();
+        let task = self.spawn_continuation(home.clone(), gated, options, Location::caller());
         if !options.contains(ContinuationOptions::LAZY_CANCELLATION) {
-            arm(&task, token, &slot);
+            arm(&task, token, &slot, home);
         }
         task
     }
