@@ -65,7 +65,6 @@
 //!
 //! | .NET | meanwhile |
 //! |---|---|
-//! | `System.Threading.Channels`, `SemaphoreSlim`, async locks and events | `flume` or `async-channel`, `async-lock`, `event-listener`: they run on any executor |
 //! | the Generic Host, `BackgroundService` | tasks with a [`CancellationTokenSource`] cancelled on [`signal::ctrl_c`] |
 //! | `Parallel.For`, `Parallel.ForEach`, `Parallel.ForEachAsync` | `Task::when_all` over `Task::run`, or rayon for CPU loops |
 //! | `PeriodicTimer`, `System.Threading.Timer` | a loop over [`time::delay`] |
@@ -93,6 +92,7 @@ pub mod pool;
 pub mod runtime;
 pub mod schedulers;
 pub mod signal;
+pub mod sync;
 pub mod task;
 pub mod time;
 

@@ -6,6 +6,7 @@
 
 mod cancellation;
 mod contexts;
+mod coordination;
 mod io;
 mod scheduler;
 mod starvation;
@@ -50,6 +51,8 @@ fn main() {
     io::run();
     section("13. A pool that cannot be starved: blocking, the supervisor, shrinking back");
     starvation::run();
+    section("14. Coordination: channels, SemaphoreSlim, Progress<T>");
+    coordination::run();
 
     println!();
     println!("End of the tour.");

@@ -8,7 +8,7 @@ mod linked;
 mod registration;
 mod small_fn;
 pub(crate) mod source;
-mod spin_lock;
+pub(crate) mod spin_lock;
 pub(crate) mod state;
 mod token;
 

@@ -2,6 +2,7 @@
 //! internal `Task.InternalCurrent` that attached children use).
 
 use super::raw::RawTask;
+use crate::loom::sync::atomic::Ordering;
 use std::cell::Cell;
 
 thread_local! {
@@ -15,6 +16,11 @@ pub(crate) struct CurrentGuard {
 
 impl CurrentGuard {
     pub(crate) fn enter(task: RawTask) -> CurrentGuard {
+        // What the last poll parked on is over: this poll records anew.
+        let waiting = &task.header().waiting;
+        if waiting.load(Ordering::Relaxed) != 0 {
+            waiting.store(0, Ordering::Relaxed);
+        }
         CurrentGuard {
             prev: CURRENT.with(|c| c.replace(Some(task))),
         }
@@ -35,4 +41,16 @@ pub(crate) fn current() -> Option<RawTask> {
 /// The id of the task running on this thread. C#: `Task.CurrentId`.
 pub fn current_id() -> Option<u64> {
     current().map(|t| t.header().id())
+}
+
+/// Records, on the task being polled on this thread, what its poll parks on
+/// (`word`: opaque here, nonzero; `tasklane::sync` encodes its primitives'
+/// sites). Until the task's next poll starts, [`Task::waiting_word`] reads
+/// it. Nothing outside a task.
+///
+/// [`Task::waiting_word`]: super::Task::waiting_word
+pub(crate) fn record_waiting(word: usize) {
+    if let Some(t) = current() {
+        t.header().waiting.store(word, Ordering::Relaxed);
+    }
 }

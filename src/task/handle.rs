@@ -113,6 +113,18 @@ impl<T> Task<T> {
         self.header().id()
     }
 
+    /// What the task's last poll parked on, as recorded by the primitive it
+    /// parked on (0: nothing recorded, or the task completed). Read through
+    /// [`diag::waiting_on`](crate::diag::waiting_on).
+    pub(crate) fn waiting_word(&self) -> usize {
+        if self.is_completed() {
+            return 0;
+        }
+        self.header()
+            .waiting
+            .load(crate::loom::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Where in the code the task (or its `TaskCompletionSource`) was created.
     pub fn location(&self) -> &'static Location<'static> {
         self.header().location

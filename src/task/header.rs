@@ -103,6 +103,10 @@ pub(crate) struct Header {
     pub(crate) sources: AtomicUsize,
     /// Assigned lazily on first use, as .NET's `Task.Id`.
     pub(crate) id: AtomicU64,
+    /// What the task's last poll parked on, as a word the task layer does
+    /// not interpret (`tasklane::sync` records its primitives' sites here),
+    /// 0 for nothing: reset as each poll starts, read by diagnostics.
+    pub(crate) waiting: AtomicUsize,
     /// Where the task (or its completion source) was created.
     pub(crate) location: &'static Location<'static>,
     pub(crate) kind: TaskKind,
@@ -153,6 +157,7 @@ impl Header {
             handles: AtomicUsize::new(1),
             sources: AtomicUsize::new(0),
             id: AtomicU64::new(0),
+            waiting: AtomicUsize::new(0),
             location,
             kind,
             options,

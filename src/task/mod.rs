@@ -47,6 +47,7 @@ pub use aggregate::AggregateError;
 pub use canceled::CANCELLATION_SOURCE_DEPTH;
 pub use completion_source::TaskCompletionSource;
 pub use current::current_id;
+pub(crate) use current::record_waiting;
 pub use error::{
     BoxError, BrokenPromiseError, CancelReason, CanceledError, Fault, InvalidOperationError,
     PanicError, SetResultError, TaskError,

@@ -20,6 +20,7 @@ mod harness;
 mod io;
 mod memory;
 mod scheduler;
+mod sync;
 mod time;
 
 use harness::{Opts, Row};
@@ -36,6 +37,7 @@ const SUITES: &[(&str, Suite)] = &[
     ("contexts", contexts::run),
     ("io", io::run),
     ("ecosystem", ecosystem::run),
+    ("sync", sync::run),
 ];
 
 /// Counts allocations in the memory suite's child processes (see

@@ -113,7 +113,7 @@ impl Idle {
             ledger.expect_body(i, 1);
             let (open, l) = (gate.task(), ledger.clone());
             let t = tasklane::Task::run_async(async move {
-                open.await.expect("the gate opens");
+                (&open).await.expect("the gate opens");
                 l.body(i);
             });
             kinds::track(&ledger, i, &t, TaskStatus::RanToCompletion);

@@ -72,7 +72,7 @@ impl Echo {
         let echo = self.clone();
         let task = Task::run_async(async move {
             if let Some(p) = previous {
-                p.await.expect("the lane's previous round trip");
+                (&p).await.expect("the lane's previous round trip");
             }
             let taken = echo.lanes[lane].connection.lock().unwrap().take();
             let mut c = match taken {

@@ -70,3 +70,11 @@ pub(crate) fn unbind(shared: &Shared) {
     // Dropped outside the borrow: it may be the last reference.
     drop(taken);
 }
+
+/// The address of the dispatcher this thread owns (0 if none), without a
+/// clone: an identity cheap enough for every lock acquisition.
+pub(crate) fn current_id() -> usize {
+    THREAD
+        .try_with(|t| t.0.borrow().as_ref().map_or(0, |s| Arc::as_ptr(s) as usize))
+        .unwrap_or(0)
+}

@@ -41,6 +41,15 @@ pub enum HeldBy {
         /// Its thread cap.
         max_threads: usize,
     },
+    /// A lock (`tasklane::sync`) this dispatcher thread blocks on is held
+    /// by work of this same dispatcher, which needs the blocked thread to
+    /// run before it can release it.
+    HoldsLock {
+        /// The lock ("the async mutex created at src/x.rs:12").
+        lock: String,
+        /// The dispatcher.
+        dispatcher: String,
+    },
 }
 
 /// One link of a deadlock cycle: a thread blocked on a task, and where that
@@ -146,6 +155,23 @@ impl DeadlockError {
         }])
     }
 
+    /// A dispatcher thread would block on `lock`, which work of its own
+    /// dispatcher holds.
+    pub(crate) fn lock_held_here(
+        lock: String,
+        location: &'static Location<'static>,
+    ) -> DeadlockError {
+        let dispatcher = crate::context::dispatcher::thread::current_shared()
+            .map_or_else(|| "?".to_owned(), |d| d.name.clone());
+        DeadlockError::new(vec![DeadlockStep {
+            thread: current_thread_name(),
+            dispatcher: Some(dispatcher.clone()),
+            task_id: 0,
+            task_location: location,
+            held: HeldBy::HoldsLock { lock, dispatcher },
+        }])
+    }
+
     /// The cycle, starting at the thread whose wait reported it.
     pub fn cycle(&self) -> &[DeadlockStep] {
         &self.cycle
@@ -180,6 +206,12 @@ impl fmt::Display for DeadlockError {
             if let Some(d) = &step.dispatcher {
                 write!(f, " (dispatcher '{d}')")?;
             }
+            if let HeldBy::HoldsLock { lock, dispatcher } = &step.held {
+                return write!(
+                    f,
+                    " would block on {lock}, which work of dispatcher '{dispatcher}' holds: that work needs this thread to go on before it can release it. Await the lock (lock_async) instead of blocking on it."
+                );
+            }
             write!(
                 f,
                 " waits for task {} created at {}, which ",
@@ -206,6 +238,7 @@ impl fmt::Display for DeadlockError {
                         "is a promise nothing completes, while the closure this thread posted at {posted_at} before blocking waits behind this wait in dispatcher '{dispatcher}''s queue. Await the promise instead of blocking on it, or complete it before blocking."
                     );
                 }
+                HeldBy::HoldsLock { .. } => unreachable!("written above"),
                 HeldBy::PoolExhausted { pool, max_threads } => {
                     return write!(
                         f,
