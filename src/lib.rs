@@ -65,7 +65,6 @@
 //!
 //! | .NET | meanwhile |
 //! |---|---|
-//! | the Generic Host, `BackgroundService` | tasks with a [`CancellationTokenSource`] cancelled on [`signal::ctrl_c`] |
 //! | `Parallel.For`, `Parallel.ForEach`, `Parallel.ForEachAsync` | `Task::when_all` over `Task::run`, or rayon for CPU loops |
 //! | `PeriodicTimer`, `System.Threading.Timer` | a loop over [`time::delay`] |
 //! | `IAsyncEnumerable<T>`, `await foreach` | a `futures_core::Stream` from any crate |
@@ -86,6 +85,7 @@ pub mod context;
 pub mod diag;
 pub(crate) mod flow;
 pub mod fs;
+pub mod hosting;
 pub mod io;
 pub mod net;
 pub mod pool;
@@ -106,7 +106,7 @@ pub use context::{
 pub use pool::{ThreadPool, blocking};
 pub use runtime::{Builder, Handle, Runtime, TaskFactory, block_on};
 pub use task::{
-    AggregateError, CanceledError, ContinuationOptions, InvalidOperationError, Task,
+    AggregateError, BoxError, CanceledError, ContinuationOptions, InvalidOperationError, Task,
     TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus, yield_now,
 };
 pub use task::{ManualResetValueTaskSource, SourceCompletedError, ValueTask};

@@ -37,9 +37,9 @@ pub use hill_climbing::{Decision, HillClimbing, HillClimbingSettings, Transition
 pub use settings::{MAX_POSSIBLE_THREADS, PoolSettings};
 pub use thread_pool::{ThreadPool, ThreadPoolLimitError};
 
-pub(crate) use worker::{
-    current_pool, on_worker_thread, run_inline_if_queued, schedule_on_current_worker,
-};
+#[cfg(feature = "tokio-compat")]
+pub(crate) use worker::on_worker_thread;
+pub(crate) use worker::{current_pool, run_inline_if_queued, schedule_on_current_worker};
 
 use crate::loom::sync::atomic::{AtomicBool, Ordering};
 use crate::task::raw::{Notified, RawTask, TaskRef};

@@ -165,6 +165,7 @@ pub(crate) fn current_pool() -> Option<Arc<Shared>> {
 }
 
 /// True on a worker thread of any pool.
+#[cfg(feature = "tokio-compat")]
 pub(crate) fn on_worker_thread() -> bool {
     with_worker(|w| w.is_some())
 }
