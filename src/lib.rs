@@ -65,7 +65,6 @@
 //!
 //! | .NET | meanwhile |
 //! |---|---|
-//! | `Parallel.For`, `Parallel.ForEach`, `Parallel.ForEachAsync` | `Task::when_all` over `Task::run`, or rayon for CPU loops |
 //! | `PeriodicTimer`, `System.Threading.Timer` | a loop over [`time::delay`] |
 //! | `IAsyncEnumerable<T>`, `await foreach` | a `futures_core::Stream` from any crate |
 //! | EventCounters, `dotnet-counters`, async stacks in a dump | [`diag::ThreadCounters`], [`Handle::live_task_count`], `tracing` |
@@ -88,6 +87,7 @@ pub mod fs;
 pub mod hosting;
 pub mod io;
 pub mod net;
+pub mod parallel;
 pub mod pool;
 pub mod runtime;
 pub mod schedulers;

@@ -18,6 +18,7 @@ mod idle;
 mod inject;
 mod park;
 pub(crate) mod queue;
+pub(crate) mod replicate;
 mod settings;
 mod slots;
 mod supervisor;
@@ -194,6 +195,18 @@ impl Shared {
     /// The I/O driver, if the runtime has one.
     pub(crate) fn driver(&self) -> Option<&Arc<dyn driver::ParkDriver>> {
         self.driver.get()
+    }
+
+    /// How many workers should run now (blocked ones are compensated).
+    pub(crate) fn goal(&self) -> usize {
+        self.idle.goal()
+    }
+
+    /// True if fewer workers run tasks than should: one is free to take
+    /// more work (parked, or searching).
+    pub(crate) fn has_capacity(&self) -> bool {
+        let c = self.idle.counts();
+        c.unparked.saturating_sub(c.blocked + c.searching) < c.goal
     }
 
     /// Threads the pool has now (blocked and parked ones included).

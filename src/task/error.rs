@@ -513,6 +513,13 @@ pub enum InvalidOperationError {
     /// `InvalidOperationException` of
     /// `TaskScheduler.FromCurrentSynchronizationContext()`.
     NoSynchronizationContext,
+    /// `ParallelLoopState::break_` after `stop`, or `stop` after `break_`,
+    /// in one loop. C#: the `InvalidOperationException` of
+    /// `ParallelLoopState.Break`/`Stop`.
+    StopAndBreak,
+    /// A `ParallelOptions` with `max_degree_of_parallelism` of zero. C#:
+    /// the `ArgumentOutOfRangeException` of `MaxDegreeOfParallelism = 0`.
+    ZeroDegreeOfParallelism,
 }
 
 impl fmt::Display for InvalidOperationError {
@@ -552,6 +559,12 @@ impl fmt::Display for InvalidOperationError {
             ),
             InvalidOperationError::NoSynchronizationContext => f.write_str(
                 "there is no SynchronizationContext on this thread to make a scheduler of (set one, or run this on a dispatcher thread)",
+            ),
+            InvalidOperationError::StopAndBreak => f.write_str(
+                "a parallel loop cannot both stop and break: stop() ends it as soon as possible, break_() runs every iteration below the break",
+            ),
+            InvalidOperationError::ZeroDegreeOfParallelism => f.write_str(
+                "max_degree_of_parallelism must be at least 1 (None: no limit)",
             ),
             InvalidOperationError::OutputTaken => f.write_str(
                 "the output was already moved out by an await of this task; await `&task` (for a clone) to read it from several places",

@@ -19,6 +19,7 @@ mod ecosystem;
 mod harness;
 mod io;
 mod memory;
+mod parallel;
 mod scheduler;
 mod sync;
 mod time;
@@ -38,6 +39,7 @@ const SUITES: &[(&str, Suite)] = &[
     ("io", io::run),
     ("ecosystem", ecosystem::run),
     ("sync", sync::run),
+    ("parallel", parallel::run),
 ];
 
 /// Counts allocations in the memory suite's child processes (see
