@@ -9,7 +9,7 @@ pub mod starvation;
 pub mod unhandled;
 pub mod unobserved;
 
-pub use crate::runtime::live_runtimes;
+pub use crate::runtime::{RuntimeCounters, counters, live_runtimes};
 pub use crate::sync::waits::waiting_on;
 pub use counters::ThreadCounters;
 pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};

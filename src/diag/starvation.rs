@@ -120,7 +120,12 @@ fn default_handler(event: &StarvationEvent) {
 }
 
 /// Reports an event to the handler (from the supervisor thread).
+/// Reported since the process started.
+pub(crate) static STARVATION_EVENTS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
 pub(crate) fn report(event: &StarvationEvent) {
+    STARVATION_EVENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // User code: a panic in it must not take the supervisor down.
     super::guard::contain(

@@ -236,7 +236,12 @@ fn default_handler(error: &UnhandledError) {
 
 /// Reports an error no context took to the runtime-wide handler, then
 /// applies the policy.
+/// Reported since the process started.
+pub(crate) static UNHANDLED_ERRORS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
 pub(crate) fn report(error: &UnhandledError) {
+    UNHANDLED_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // The handler is user code: its panic must not unwind into whatever
     // completed the work. It has nowhere further to go than the default.

@@ -122,11 +122,16 @@ fn default_handler(fault: &UnobservedFault) {
 }
 
 /// Reports a completed, faulted, unobserved task.
+/// Reported since the process started.
+pub(crate) static UNOBSERVED_FAULTS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(0);
+
 pub(crate) fn report(raw: RawTask) {
     let header = raw.header();
     let Some(errors) = raw.failure() else {
         return;
     };
+    UNOBSERVED_FAULTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let fault = UnobservedFault {
         task_id: header.id(),
         location: header.location,

@@ -6,6 +6,7 @@ mod block_on;
 pub(crate) mod blocking_wait;
 mod builder;
 mod context;
+mod counters;
 mod scheduler;
 mod task_factory;
 mod tasks_continue;
@@ -15,6 +16,7 @@ mod tasks_token;
 pub use block_on::block_on;
 pub use builder::Builder;
 pub use context::EnterGuard;
+pub use counters::{RuntimeCounters, counters};
 pub use task_factory::TaskFactory;
 
 use crate::pool::Shared;
