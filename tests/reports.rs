@@ -136,15 +136,16 @@ fn a_runtime_dropped_on_its_own_worker_does_not_wait_for_it() {
             .shutdown_timeout(Duration::from_secs(30))
             .build()
             .unwrap();
-        let slot = std::sync::Arc::new(std::sync::Mutex::new(None::<Runtime>));
-        let inside = slot.clone();
+        // The task gets its own runtime once it is spawned (it may start
+        // before the runtime is handed over: it waits for it).
+        let (give, take) = std::sync::mpsc::channel::<Runtime>();
         let t = rt.run(move || {
-            let rt = inside.lock().unwrap().take().expect("the runtime");
+            let rt = take.recv().expect("the runtime");
             let start = std::time::Instant::now();
             drop(rt);
             start.elapsed()
         });
-        *slot.lock().unwrap() = Some(rt);
+        give.send(rt).unwrap();
         let took = t.result().unwrap();
         // It did not wait out its 30 s shutdown timeout for its own thread.
         assert!(took < Duration::from_secs(20), "the drop took {took:?}");
