@@ -149,10 +149,13 @@ fn run_continuations_asynchronously_never_on_the_completing_thread() {
         };
         let (registered_tx, registered_rx) = mpsc::channel::<()>();
         let awaiter = {
-            let mut t = tcs.task();
+            // The synchronous continuation holds the task too: await a
+            // clone of the output (`&task`), not a move.
+            let t = tcs.task();
             let ran_tx = ran_tx.clone();
             let mut registered = Some(registered_tx);
             rt.run_async(async move {
+                let mut t = std::future::IntoFuture::into_future(&t);
                 // Says when the await is registered, so the completion below
                 // finds a waiter to wake (not a completed task to read).
                 std::future::poll_fn(|cx| {
