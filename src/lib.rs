@@ -67,7 +67,7 @@
 //! |---|---|
 //! | `PeriodicTimer`, `System.Threading.Timer` | a loop over [`time::delay`] |
 //! | `IAsyncEnumerable<T>`, `await foreach` | a `futures_core::Stream` from any crate |
-//! | `dotnet-dump`'s async stacks, EventCounters published to `metrics`, tokio-console, slow-poll events, virtual time | [`diag::counters()`] (a snapshot, `dotnet-counters` names), [`diag::waiting_on`], the starvation and slow-shutdown reports, `tracing` |
+//! | `dotnet-dump`'s async stacks, EventCounters published to `metrics`, tokio-console, virtual time | [`diag::counters()`] (a snapshot, `dotnet-counters` names), [`diag::waiting_on`], the starvation, slow-poll and slow-shutdown reports, `tracing` |
 //! | WinForms/WPF/GTK synchronization contexts | a [`Dispatcher`] thread that posts to the UI loop itself |
 //! | Windows and macOS | Linux only for now (epoll, `/proc`) |
 //!

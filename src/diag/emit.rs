@@ -39,6 +39,7 @@ pub(crate) enum ReportKind {
     ShutdownWait,
     ThreadRefused,
     ReactorFailure,
+    SlowPoll,
 }
 
 impl ReportKind {
@@ -53,6 +54,7 @@ impl ReportKind {
             ReportKind::ShutdownWait => "slow shutdowns",
             ReportKind::ThreadRefused => "refused threads",
             ReportKind::ReactorFailure => "reactor failures",
+            ReportKind::SlowPoll => "slow polls",
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod counters;
 pub(crate) mod emit;
 pub(crate) mod guard;
 pub(crate) mod settings;
+pub mod slow_poll;
 pub mod starvation;
 pub mod unhandled;
 pub mod unobserved;
@@ -12,6 +13,7 @@ pub mod unobserved;
 pub use crate::runtime::{RuntimeCounters, counters, live_runtimes};
 pub use crate::sync::waits::waiting_on;
 pub use counters::ThreadCounters;
+pub use slow_poll::{SlowPollEvent, SlowPollHandler, set_slow_poll_handler};
 pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};
 pub use unhandled::{
     ErrorOrigin, UnhandledError, UnhandledErrorHandler, UnhandledErrorPolicy,

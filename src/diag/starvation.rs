@@ -119,11 +119,11 @@ fn default_handler(event: &StarvationEvent) {
     super::emit::stderr_line(format_args!("thread pool starvation: {event}"));
 }
 
-/// Reports an event to the handler (from the supervisor thread).
 /// Reported since the process started.
 pub(crate) static STARVATION_EVENTS: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(0);
 
+/// Reports an event to the handler (from the supervisor thread).
 pub(crate) fn report(event: &StarvationEvent) {
     STARVATION_EVENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();

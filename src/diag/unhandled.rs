@@ -234,12 +234,12 @@ fn default_handler(error: &UnhandledError) {
     super::emit::stderr_line(format_args!("{error}"));
 }
 
-/// Reports an error no context took to the runtime-wide handler, then
-/// applies the policy.
 /// Reported since the process started.
 pub(crate) static UNHANDLED_ERRORS: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(0);
 
+/// Reports an error no context took to the runtime-wide handler, then
+/// applies the policy.
 pub(crate) fn report(error: &UnhandledError) {
     UNHANDLED_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();

@@ -121,11 +121,11 @@ fn default_handler(fault: &UnobservedFault) {
     super::emit::stderr_line(format_args!("{fault}"));
 }
 
-/// Reports a completed, faulted, unobserved task.
 /// Reported since the process started.
 pub(crate) static UNOBSERVED_FAULTS: std::sync::atomic::AtomicU64 =
     std::sync::atomic::AtomicU64::new(0);
 
+/// Reports a completed, faulted, unobserved task.
 pub(crate) fn report(raw: RawTask) {
     let header = raw.header();
     let Some(errors) = raw.failure() else {

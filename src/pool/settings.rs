@@ -79,6 +79,18 @@ pub struct PoolSettings {
     /// faster than .NET while a poll that legitimately computes for tens
     /// of milliseconds does not make the pool grow (docs/notes/blocking.md).
     pub starvation_window: Duration,
+    /// A poll that has run this long is reported as a slow poll
+    /// ([`diag::SlowPollEvent`](crate::diag::SlowPollEvent)): CPU work (or
+    /// an unannounced blocking call) hiding in async code, which holds its
+    /// worker and delays every task queued behind it. Reported once per
+    /// poll, while it still runs, saying whether its thread was on the CPU
+    /// or asleep in the kernel. Polls inside an announced blocking section
+    /// (`blocking(..)`, `wait()`) are not reported: they said they block.
+    /// Default 100 ms: a poll normally takes microseconds, the supervisor
+    /// already treats 2 ms asleep as blocked, and 100 ms is the
+    /// `starvation_window`, after which the pool adds a thread for queued
+    /// work anyway. C#: none (`dotnet-trace` shows long work items).
+    pub slow_poll_threshold: Duration,
     /// How long the supervisor waits between looks while the pool is calm:
     /// at its last look every unparked worker had finished a poll since the
     /// look before, and no thread waited for a delayed start. Otherwise it
@@ -181,6 +193,7 @@ impl Default for PoolSettings {
             stall_window: Duration::from_millis(2),
             starvation_window: Duration::from_millis(100),
             supervisor_calm_interval: Duration::from_millis(50),
+            slow_poll_threshold: Duration::from_millis(100),
             exhausted_wait_timeout: Duration::from_secs(5),
             hill_climbing: false,
             hill_climbing_settings: HillClimbingSettings::default(),

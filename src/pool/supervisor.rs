@@ -149,6 +149,8 @@ struct SlotWatch {
     since: Instant,
     /// This stall was reported.
     reported: bool,
+    /// This poll was reported as slow.
+    slow_reported: bool,
     /// Since when the thread was seen asleep in the kernel, read after
     /// read, in this stall.
     asleep_since: Option<Instant>,
@@ -222,6 +224,7 @@ impl Watch {
                 // progress.
                 since: self.progress.min(now),
                 reported: false,
+                slow_reported: false,
                 asleep_since: None,
             });
         }
@@ -237,6 +240,7 @@ impl Watch {
                 if polls != w.polls {
                     w.polls = polls;
                     w.reported = false;
+                    w.slow_reported = false;
                 }
                 w.since = now;
                 w.asleep_since = None;
@@ -247,6 +251,12 @@ impl Watch {
             }
             all_progressed = false;
             let stuck = now.saturating_duration_since(w.since);
+            if stuck >= shared.settings.slow_poll_threshold
+                && state == block_state::NOT_BLOCKED
+                && !std::mem::replace(&mut w.slow_reported, true)
+            {
+                report_slow_poll(shared, i, r, stuck);
+            }
             if !queued || stuck < window / 2 {
                 continue;
             }
@@ -385,4 +395,18 @@ fn report(shared: &Shared, kind: StarvationKind, worker: usize, r: &Remote, stuc
         queued: shared.pending_items(),
     };
     crate::diag::starvation::report(&event);
+}
+
+/// Reports a poll that has run past the slow-poll threshold.
+fn report_slow_poll(shared: &Shared, worker: usize, r: &Remote, running_for: Duration) {
+    let task = shared.registry.describe(r.running());
+    let event = crate::diag::SlowPollEvent {
+        pool_id: shared.id,
+        worker,
+        task_id: task.map(|(id, _)| id),
+        location: task.map(|(_, loc)| loc),
+        running_for,
+        on_cpu: !thread_state::is_asleep(r.tid()),
+    };
+    crate::diag::slow_poll::report(&event);
 }

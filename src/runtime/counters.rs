@@ -44,6 +44,9 @@ pub struct RuntimeCounters {
     /// Failures of fire-and-forget work nobody handled, since the process
     /// started.
     pub unhandled_error_count: u64,
+    /// Polls that ran past the slow-poll threshold, since the process
+    /// started (`diag::SlowPollEvent`).
+    pub slow_poll_count: u64,
 }
 
 impl Handle {
@@ -61,6 +64,7 @@ impl Handle {
             unobserved_fault_count: crate::diag::unobserved::UNOBSERVED_FAULTS
                 .load(Ordering::Relaxed),
             unhandled_error_count: crate::diag::unhandled::UNHANDLED_ERRORS.load(Ordering::Relaxed),
+            slow_poll_count: crate::diag::slow_poll::SLOW_POLLS.load(Ordering::Relaxed),
         }
     }
 }
@@ -73,7 +77,7 @@ pub fn counters() -> RuntimeCounters {
 
 impl fmt::Display for RuntimeCounters {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: [(&str, String); 9] = [
+        let rows: [(&str, String); 10] = [
             (
                 "ThreadPool Thread Count",
                 self.threadpool_thread_count.to_string(),
@@ -101,6 +105,7 @@ impl fmt::Display for RuntimeCounters {
                 self.unobserved_fault_count.to_string(),
             ),
             ("Unhandled Errors", self.unhandled_error_count.to_string()),
+            ("Slow Polls", self.slow_poll_count.to_string()),
         ];
         writeln!(f, "[tasklane]")?;
         for (name, value) in rows {
