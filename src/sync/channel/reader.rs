@@ -107,8 +107,10 @@ impl<T> ChannelReader<T> {
     }
 
     /// Completes once the channel is completed and every item read;
-    /// faulted with the writer's error if it completed with one. C#:
-    /// `ChannelReader<T>.Completion`.
+    /// faulted with the writer's error if it completed with one. Every call
+    /// returns a handle to the same task: where several are held, await
+    /// `&completion` (awaiting by value moves the output out, which other
+    /// handles forbid). C#: `ChannelReader<T>.Completion`.
     pub fn completion(&self) -> Task<()> {
         self.chan.completion()
     }
