@@ -1,15 +1,15 @@
 //! [`Host`]: runs its services from start to a graceful stop.
 
 use super::error::HostError;
+use super::inner::{Inner, Phase};
 use super::lifetime::HostApplicationLifetime;
 use super::log;
-use super::options::{BackgroundServiceExceptionBehavior, HostOptions};
+use super::options::HostOptions;
 use super::race::{First, first};
-use super::service::{Entry, Kind};
-use crate::cancel::{CancellationToken, CancellationTokenSource};
+use super::service::Entry;
 use crate::signal;
 use crate::task::Task;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Instant;
 
 /// A built host: its services, its settings, its lifetime. `run` starts
@@ -19,136 +19,6 @@ use std::time::Instant;
 /// once. C#: `IHost` (`Run`, `RunAsync`, `StartAsync`, `StopAsync`).
 pub struct Host {
     pub(super) inner: Arc<Inner>,
-}
-
-pub(super) struct Inner {
-    pub(super) entries: Vec<Entry>,
-    pub(super) options: HostOptions,
-    pub(super) lifetime: HostApplicationLifetime,
-    state: Mutex<State>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Created,
-    Starting,
-    Started,
-    Stopping,
-    Stopped,
-}
-
-struct State {
-    phase: Phase,
-    /// Services started, by index, in the order they started.
-    started: Vec<usize>,
-    /// Background services running: index, stopping source, `execute`'s task.
-    running: Vec<(usize, Arc<CancellationTokenSource>, Task<()>)>,
-    /// The background failure that stopped the host.
-    failure: Option<HostError>,
-}
-
-/// How one service is stopped: what to wait for.
-pub(super) struct Stopping {
-    pub(super) index: usize,
-    pub(super) task: Task<()>,
-    /// A hosted service's own stop (its failure is a stop failure); a
-    /// background service's `execute` (its failure was already reported).
-    pub(super) is_stop_call: bool,
-}
-
-impl Inner {
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Starts service `i`: the task a hosted service's start returned, or,
-    /// for a background service, a completed task once `execute` is queued.
-    fn start_one(self: &Arc<Self>, i: usize) -> Task<()> {
-        let entry = &self.entries[i];
-        match &entry.kind {
-            Kind::Hosted(s) => s.start_async(CancellationToken::none()),
-            Kind::Background(s) => {
-                let stopping = Arc::new(CancellationTokenSource::new());
-                let task = s.start(stopping.token(), entry.location);
-                self.state().running.push((i, stopping, task.clone()));
-                self.watch(i, task);
-                Task::completed()
-            }
-        }
-    }
-
-    /// Reports a background service's failure when its `execute` ends.
-    fn watch(self: &Arc<Self>, i: usize, task: Task<()>) {
-        let inner = self.clone();
-        Task::run_async(async move {
-            let Err(error) = (&task).await else { return };
-            if error.is_canceled() {
-                return; // ended by its token: a clean stop
-            }
-            let entry = &inner.entries[i];
-            log::error(format_args!(
-                "BackgroundService failed: {} (added at {}): {error}",
-                entry.name, entry.location
-            ));
-            if inner.options.background_service_exception_behavior
-                == BackgroundServiceExceptionBehavior::StopHost
-            {
-                log::error(format_args!(
-                    "The HostOptions.BackgroundServiceExceptionBehavior is configured to StopHost. \
-                     A BackgroundService has failed, and the host is stopping. To avoid this \
-                     behavior, configure this to Ignore; however the BackgroundService will not be \
-                     restarted."
-                ));
-                inner
-                    .state()
-                    .failure
-                    .get_or_insert(HostError::BackgroundServiceFailed {
-                        service: entry.name.clone(),
-                        location: entry.location,
-                        error,
-                    });
-                inner.lifetime.stop_application();
-            }
-        })
-        .forget();
-    }
-
-    /// What stopping service `i` means now; `token` fires at the deadline.
-    pub(super) fn stop_one(&self, i: usize, token: &CancellationToken) -> Stopping {
-        match &self.entries[i].kind {
-            Kind::Hosted(s) => Stopping {
-                index: i,
-                task: s.stop_async(token.clone()),
-                is_stop_call: true,
-            },
-            Kind::Background(_) => {
-                let run = {
-                    let s = self.state();
-                    s.running
-                        .iter()
-                        .find(|(j, _, _)| *j == i)
-                        .map(|(_, cts, t)| (cts.clone(), t.clone()))
-                };
-                let task = match run {
-                    Some((cts, t)) => {
-                        if let Err(e) = cts.cancel() {
-                            log::error(format_args!(
-                                "a callback on the stopping token of {} failed: {e}",
-                                self.entries[i].name
-                            ));
-                        }
-                        t
-                    }
-                    None => Task::completed(),
-                };
-                Stopping {
-                    index: i,
-                    task,
-                    is_stop_call: false,
-                }
-            }
-        }
-    }
 }
 
 impl Host {
@@ -163,17 +33,7 @@ impl Host {
         lifetime: HostApplicationLifetime,
     ) -> Host {
         Host {
-            inner: Arc::new(Inner {
-                entries,
-                options,
-                lifetime,
-                state: Mutex::new(State {
-                    phase: Phase::Created,
-                    started: Vec::new(),
-                    running: Vec::new(),
-                    failure: None,
-                }),
-            }),
+            inner: Arc::new(Inner::new(entries, options, lifetime)),
         }
     }
 
@@ -367,12 +227,5 @@ impl std::fmt::Debug for Host {
                     .collect::<Vec<_>>(),
             )
             .finish()
-    }
-}
-
-impl Inner {
-    /// The services started, in the order they started.
-    pub(super) fn started(&self) -> Vec<usize> {
-        self.state().started.clone()
     }
 }

@@ -39,6 +39,7 @@
 mod builder;
 mod error;
 mod host;
+mod inner;
 mod lifetime;
 mod log;
 mod options;

@@ -1,6 +1,6 @@
 //! Stopping the started services within one deadline.
 
-use super::host::{Inner, Stopping};
+use super::inner::{Inner, Stopping};
 use super::log;
 use crate::cancel::CancellationTokenSource;
 use crate::task::TaskError;
