@@ -42,6 +42,17 @@ fn awaiter(rt: &Runtime, awaited: Task<u32>, resumed: mpsc::Sender<ThreadId>) ->
     registered_rx
         .recv_timeout(DEADLINE)
         .expect("the awaiter registered");
+    // Registered inside its poll: wait until that poll has returned, so a
+    // completion finds it suspended (a task still in its poll cannot be
+    // resumed inline; it is rescheduled once the poll ends).
+    let deadline = std::time::Instant::now() + DEADLINE;
+    while t.status() == TaskStatus::Running {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the awaiter's poll never returned"
+        );
+        std::thread::yield_now();
+    }
     t
 }
 
