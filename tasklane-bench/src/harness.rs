@@ -62,6 +62,31 @@ impl Row {
     }
 }
 
+/// Both runtimes at one worker count, built alike (every Tokio driver
+/// enabled), for the suites that compare a workload on each.
+pub struct Pair {
+    pub tasklane: tasklane::Runtime,
+    pub tokio: tokio::runtime::Runtime,
+}
+
+impl Pair {
+    pub fn new(workers: usize) -> Pair {
+        Pair {
+            tasklane: tasklane::Runtime::builder()
+                .worker_threads(workers)
+                .thread_name("bench-tasklane")
+                .build()
+                .expect("tasklane runtime"),
+            tokio: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(workers)
+                .thread_name("bench-tokio")
+                .enable_all()
+                .build()
+                .expect("tokio runtime"),
+        }
+    }
+}
+
 /// Measures two implementations of one workload, interleaving their
 /// iterations so machine noise hits both alike; returns (tasklane, peer)
 /// medians in microseconds.

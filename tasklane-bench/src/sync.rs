@@ -19,7 +19,7 @@
 //! `tokio::sync::Semaphore`, `async_lock::Semaphore`; `async_lock::Mutex`,
 //! `tokio::sync::Mutex`; `event-listener`, `tokio::sync::Notify`.
 
-use crate::harness::{self, Opts, Row};
+use crate::harness::{self, Opts, Pair, Row};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -86,29 +86,7 @@ impl Rt {
     }
 }
 
-/// Both runtimes at one worker count.
-struct Pair {
-    tasklane: tasklane::Runtime,
-    tokio: tokio::runtime::Runtime,
-}
-
 impl Pair {
-    fn new(workers: usize) -> Pair {
-        Pair {
-            tasklane: tasklane::Runtime::builder()
-                .worker_threads(workers)
-                .thread_name("bench-tasklane")
-                .build()
-                .expect("tasklane runtime"),
-            tokio: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .thread_name("bench-tokio")
-                .enable_all()
-                .build()
-                .expect("tokio runtime"),
-        }
-    }
-
     /// Runs `root` as a task of `rt`, returning the time it reports.
     fn run<F>(&self, rt: Rt, root: impl FnOnce(Rt) -> F) -> Duration
     where

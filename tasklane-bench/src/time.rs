@@ -11,7 +11,7 @@
 //! | promise round trip | 10,000 × (`TaskCompletionSource` set by a pool task, awaited) | `tokio::sync::oneshot` sent by a spawned task, awaited |
 //! | when_all | `Task::when_all` over 10,000 `Task::run`s | `JoinSet` of 10,000 spawns, joined |
 
-use crate::harness::{self, Opts, Row};
+use crate::harness::{self, Opts, Pair, Row};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -30,30 +30,6 @@ const NUM_REGISTRATIONS: usize = 10_000;
 const NUM_ROUND_TRIPS: usize = 10_000;
 /// Tasks of the when_all row.
 const NUM_WHEN_ALL: usize = 10_000;
-
-/// Both runtimes at one worker count.
-struct Pair {
-    tasklane: tasklane::Runtime,
-    tokio: tokio::runtime::Runtime,
-}
-
-impl Pair {
-    fn new(workers: usize) -> Pair {
-        Pair {
-            tasklane: tasklane::Runtime::builder()
-                .worker_threads(workers)
-                .thread_name("bench-tasklane")
-                .build()
-                .expect("tasklane runtime"),
-            tokio: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(workers)
-                .thread_name("bench-tokio")
-                .enable_all()
-                .build()
-                .expect("tokio runtime"),
-        }
-    }
-}
 
 /// The same pseudo-random delays for both runtimes: 1–100 ms.
 fn random_delays(n: usize) -> Arc<Vec<Duration>> {
