@@ -104,7 +104,7 @@ pub use context::{
     fire_and_forget, switch_to,
 };
 pub use pool::{ThreadPool, blocking};
-pub use runtime::{Builder, Handle, Runtime, TaskFactory, block_on};
+pub use runtime::{Builder, Handle, Runtime, TaskBuilder, TaskFactory, block_on};
 pub use task::{
     AggregateError, BoxError, CanceledError, ContinuationOptions, InvalidOperationError, Task,
     TaskCompletionSource, TaskCreationOptions, TaskError, TaskStatus, yield_now,

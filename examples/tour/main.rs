@@ -7,6 +7,7 @@
 mod cancellation;
 mod contexts;
 mod coordination;
+mod diagnostics;
 mod io;
 mod scheduler;
 mod starvation;
@@ -53,6 +54,8 @@ fn main() {
     starvation::run();
     section("14. Coordination: channels, SemaphoreSlim, Progress<T>");
     coordination::run();
+    section("15. Seeing what your program does: the task dump and the counters");
+    diagnostics::run();
 
     println!();
     println!("End of the tour.");

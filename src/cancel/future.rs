@@ -43,7 +43,17 @@ impl Future for Cancelled {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        let polled = self.get_mut().poll_token(cx);
+        if polled.is_pending() {
+            crate::task::record_waiting(crate::task::waiting::WaitWord::token());
+        }
+        polled
+    }
+}
+
+impl Cancelled {
+    fn poll_token(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         let Some(inner) = this.token.inner() else {
             return Poll::Pending;
         };

@@ -144,6 +144,7 @@ where
         location: Location::caller(),
         kind: TaskKind::AsyncMethod,
         start: Start::Inline,
+        name: None,
     };
     let task: Task<()> = spawn.spawn(ForgetBody { future });
     watch(task.into_erased(), ctx);

@@ -83,7 +83,11 @@ pub(crate) fn home_for(ctx: Option<&Arc<dyn SynchronizationContext>>) -> Home {
         None => crate::runtime::current_home(),
         Some(ctx) => match ctx.as_dispatcher() {
             Some(d) => Home(d.shared().clone()),
-            None => Home(Arc::new(ContextHome::new(ctx.clone()))),
+            None => {
+                let home = Arc::new(ContextHome::new(ctx.clone()));
+                crate::task::directory::list(&home);
+                Home(home)
+            }
         },
     }
 }
@@ -129,6 +133,10 @@ impl Drop for PostedTask {
 }
 
 impl Schedule for ContextHome {
+    fn registry(&self) -> &crate::task::registry::Registry {
+        &self.registry
+    }
+
     fn schedule(&self, task: Notified, _hint: Hint) {
         crate::diag::counters::scheduled();
         let ctx = self.ctx.clone();

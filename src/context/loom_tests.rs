@@ -57,6 +57,7 @@ fn spawn_moving(from: &Arc<TestHome>, to: &Arc<TestHome>) -> (Task<()>, LoomArc<
         location: Location::caller(),
         kind: TaskKind::Work,
         start: Start::Hot,
+        name: None,
     };
     let task = spawn.spawn(Moving {
         target: Some(Home(to.clone())),

@@ -26,6 +26,7 @@ where
         location,
         kind: TaskKind::AsyncMethod,
         start: Start::Inline,
+        name: None,
     }
     .spawn(body)
 }

@@ -2,6 +2,7 @@
 //! reported, and where the thread pool reports starvation.
 
 pub mod counters;
+pub mod dump;
 pub(crate) mod emit;
 pub(crate) mod guard;
 pub(crate) mod settings;
@@ -13,6 +14,10 @@ pub mod unobserved;
 pub use crate::runtime::{RuntimeCounters, counters, live_runtimes};
 pub use crate::sync::waits::waiting_on;
 pub use counters::ThreadCounters;
+pub use dump::{
+    Deadlock, DeadlockEdge, DumpSignal, TaskDump, TaskInfo, TaskKindInfo, WaitingOn, dump,
+    dump_on_signal, find_deadlocks,
+};
 pub use slow_poll::{SlowPollEvent, SlowPollHandler, set_slow_poll_handler};
 pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};
 pub use unhandled::{

@@ -9,6 +9,7 @@
 pub(crate) mod op;
 pub(crate) mod poll_evented;
 pub(crate) mod reactor;
+pub(crate) mod socket_addr;
 
 pub use futures_io::{AsyncRead, AsyncSeek, AsyncWrite};
 

@@ -13,11 +13,13 @@ pub(crate) struct PollEvented<E: mio::event::Source> {
     /// Always `Some` until `into_inner` or drop.
     io: Option<E>,
     token: mio::Token,
+    /// The source's descriptor, for diagnostics (what a task waits on).
+    fd: i32,
     shared: Arc<ScheduledIo>,
     reactor: std::sync::Arc<Reactor>,
 }
 
-impl<E: mio::event::Source> PollEvented<E> {
+impl<E: mio::event::Source + std::os::fd::AsRawFd> PollEvented<E> {
     /// Registers `io`, assuming it readable and writable until the first
     /// event says otherwise (an accepted or bound socket: the first
     /// operation tries the syscall at once instead of waiting a trip
@@ -49,13 +51,16 @@ impl<E: mio::event::Source> PollEvented<E> {
     fn register(mut io: E, initial: Ready, reactor: std::sync::Arc<Reactor>) -> io::Result<Self> {
         let reg = reactor.register(&mut io, initial)?;
         Ok(PollEvented {
+            fd: io.as_raw_fd(),
             io: Some(io),
             token: reg.token,
             shared: reg.io,
             reactor,
         })
     }
+}
 
+impl<E: mio::event::Source> PollEvented<E> {
     /// The mio source.
     pub(crate) fn io(&self) -> &E {
         self.io
@@ -70,7 +75,14 @@ impl<E: mio::event::Source> PollEvented<E> {
         interest: Interest,
         slot: &mut Slot,
     ) -> Poll<io::Result<ReadyEvent>> {
-        let ev = ready!(self.shared.poll_ready(cx, interest, slot));
+        let polled = self.shared.poll_ready(cx, interest, slot);
+        if polled.is_pending() {
+            crate::task::record_waiting(crate::task::waiting::WaitWord::socket(
+                self.fd,
+                interest == Interest::Write,
+            ));
+        }
+        let ev = ready!(polled);
         if ev.is_shutdown {
             return Poll::Ready(Err(reactor::reactor_gone()));
         }

@@ -155,6 +155,7 @@ impl Shared {
             #[cfg(test)]
             failpoints: failpoints::Failpoints::default(),
         });
+        crate::task::directory::list(&shared);
         (shared, cores)
     }
 
@@ -663,6 +664,10 @@ impl Shared {
 }
 
 impl Schedule for Shared {
+    fn registry(&self) -> &crate::task::registry::Registry {
+        &self.registry
+    }
+
     fn schedule(&self, task: Notified, hint: Hint) {
         match schedule_on_current_worker(self as *const Shared as *const (), task, hint) {
             Ok(()) => {}

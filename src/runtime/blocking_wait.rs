@@ -14,6 +14,7 @@
 //!   `DeadlockError` naming the cap instead of hanging.
 //! - Any other thread parks on a waker registered as a continuation.
 
+use super::wait_cycle::CycleWatch;
 use crate::context::DeadlockError;
 use crate::pool::Shared;
 use crate::task::TaskError;
@@ -48,9 +49,17 @@ fn wait_for(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     }
     // On a pool thread: counted blocked until the wait ends (None elsewhere).
     let _blocking = crate::pool::BlockingGuard::enter();
-    match crate::pool::current_pool() {
-        Some(pool) => park_until_complete(raw, deadline, Some(&mut Exhaustion::new(pool))),
-        None => park_until_complete(raw, deadline, None),
+    // Inside a task's poll: a wait on a task that awaits this one is a
+    // deadlock (`wait_cycle.rs`).
+    let now = Instant::now();
+    let cycle = crate::task::current::current().map(|waiter| CycleWatch::new(waiter, now));
+    match (crate::pool::current_pool(), cycle) {
+        (Some(pool), cycle) => {
+            let mut watch = Exhaustion::new(pool, cycle);
+            park_until_complete(raw, deadline, Some(&mut watch))
+        }
+        (None, Some(mut cycle)) => park_until_complete(raw, deadline, Some(&mut cycle)),
+        (None, None) => park_until_complete(raw, deadline, None),
     }
 }
 
@@ -64,14 +73,17 @@ struct Exhaustion {
     recheck: Duration,
     /// Since when the pool has been seen exhausted, look after look.
     since: Option<Instant>,
+    /// The wait is inside a task's poll: it also looks for a cycle.
+    cycle: Option<CycleWatch>,
 }
 
 impl Exhaustion {
-    fn new(pool: Arc<Shared>) -> Exhaustion {
+    fn new(pool: Arc<Shared>, cycle: Option<CycleWatch>) -> Exhaustion {
         Exhaustion {
             recheck: pool.exhaustion_recheck(),
             pool,
             since: None,
+            cycle,
         }
     }
 
@@ -100,9 +112,13 @@ impl ParkWatch for Exhaustion {
         if crate::pool::run_inline_if_queued(raw) {
             return Ok(Some(now));
         }
-        match self.exhausted(raw, now) {
-            Some(error) => Err(TaskError::new(error)),
-            None => Ok(Some(now + self.recheck)),
+        if let Some(error) = self.exhausted(raw, now) {
+            return Err(TaskError::new(error));
+        }
+        let next = now + self.recheck;
+        match &mut self.cycle {
+            Some(cycle) => Ok(Some(cycle.check(raw, now)?.min(next))),
+            None => Ok(Some(next)),
         }
     }
 }

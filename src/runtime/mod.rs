@@ -8,15 +8,18 @@ mod builder;
 mod context;
 mod counters;
 mod scheduler;
+mod task_builder;
 mod task_factory;
 mod tasks_continue;
 mod tasks_factory;
 mod tasks_token;
+mod wait_cycle;
 
 pub use block_on::block_on;
 pub use builder::Builder;
 pub use context::EnterGuard;
 pub use counters::{RuntimeCounters, counters};
+pub use task_builder::TaskBuilder;
 pub use task_factory::TaskFactory;
 
 use crate::pool::Shared;
@@ -73,6 +76,11 @@ impl Runtime {
     /// A handle to this runtime.
     pub fn handle(&self) -> &Handle {
         &self.handle
+    }
+
+    /// Every live task of this runtime: see [`Handle::dump`].
+    pub fn dump(&self) -> crate::diag::TaskDump {
+        self.handle.dump()
     }
 
     /// Runs `future` to completion on this thread, with this runtime as the
@@ -144,6 +152,16 @@ impl Handle {
 
     pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.shared
+    }
+
+    /// Every live task of this runtime's pool, and the promises they
+    /// await: what each waits on, as async stacks, with the deadlocks among
+    /// them. Workers keep running while it is taken. See
+    /// [`diag::TaskDump`](crate::diag::TaskDump); [`diag::dump`](crate::diag::dump)
+    /// covers every runtime and dispatcher. C#: `dotnet-dump`'s `dumpasync`.
+    pub fn dump(&self) -> crate::diag::TaskDump {
+        let home: Arc<dyn crate::task::schedule::Schedule> = self.shared.clone();
+        crate::diag::dump::collect(&[home], false)
     }
 
     pub(crate) fn home(&self) -> Home {

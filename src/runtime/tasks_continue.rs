@@ -91,6 +91,7 @@ impl<T: Clone + Send + Sync + 'static> Task<Task<T>> {
             location: Location::caller(),
             kind: TaskKind::Continuation,
             start: Start::Inline,
+            name: None,
         };
         spawn.spawn(OutcomeBody::new(async move {
             let outer = outer.completion().await;

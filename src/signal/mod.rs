@@ -16,6 +16,7 @@
 //! });
 //! ```
 
+pub(crate) mod on_thread;
 mod unix;
 
 use std::future::Future;

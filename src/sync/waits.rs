@@ -4,6 +4,7 @@
 //! wait that parks) records, with one store on the task; a wait that
 //! completes at once costs nothing.
 
+use crate::task::waiting::{Parked, WaitWord};
 use std::fmt;
 use std::panic::Location;
 
@@ -67,11 +68,8 @@ impl fmt::Display for WaitSite {
     }
 }
 
-// A site is recorded on the parked task as one word: the address of its
-// creation location (a `&'static Location`, 8-aligned) with the kind in the
-// three low bits.
-const _: () = assert!(std::mem::align_of::<Location<'static>>() >= 8);
-
+// A site is recorded on the parked task as the kind's index (1..=7) and
+// the address of its creation location (`task/waiting.rs`).
 const KINDS: [WaitKind; 7] = [
     WaitKind::Channel,
     WaitKind::Semaphore,
@@ -83,23 +81,20 @@ const KINDS: [WaitKind; 7] = [
 ];
 
 impl WaitSite {
-    fn encode(&self) -> usize {
+    fn encode(&self) -> WaitWord {
         let kind = KINDS.iter().position(|k| *k == self.kind).unwrap_or(0);
-        (self.location as *const Location<'static> as usize) | kind
+        WaitWord::primitive(kind as u8 + 1, self.location)
     }
 
-    fn decode(word: usize) -> Option<WaitSite> {
-        if word == 0 {
-            return None;
+    /// The site a task's wait word names, if it names a primitive.
+    pub(crate) fn from_parked(parked: Parked) -> Option<WaitSite> {
+        match parked {
+            Parked::Primitive(kind, location) => Some(WaitSite {
+                kind: *KINDS.get(usize::from(kind).checked_sub(1)?)?,
+                location,
+            }),
+            _ => None,
         }
-        let location = (word & !7) as *const Location<'static>;
-        Some(WaitSite {
-            kind: KINDS[word & 7],
-            // SAFETY: only `encode` makes these words, from a
-            // `&'static Location`, whose address (tag bits masked off) this
-            // is: it lives for the whole program.
-            location: unsafe { &*location },
-        })
     }
 }
 
@@ -126,7 +121,7 @@ impl WaitSite {
 /// assert!(tasklane::diag::waiting_on(&t).is_none());
 /// ```
 pub fn waiting_on<T>(task: &crate::Task<T>) -> Option<WaitSite> {
-    WaitSite::decode(task.waiting_word())
+    WaitSite::from_parked(task.waiting_word().decode()?)
 }
 
 /// A future's record of its task parked on a primitive: written on the

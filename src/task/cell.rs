@@ -9,6 +9,7 @@ use super::{AggregateError, CancelReason, CanceledError, TaskError};
 use crate::diag::ErrorOrigin;
 use crate::diag::guard::{self, Site};
 use crate::loom::cell::UnsafeCell;
+use crate::loom::sync::atomic::Ordering;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
@@ -140,17 +141,32 @@ where
         })
     };
     match res {
-        Ok(Poll::Pending) => match raw.header().state.transition_to_idle() {
-            TransitionToIdle::Ok => {}
-            TransitionToIdle::OkDealloc => raw.dealloc(),
-            TransitionToIdle::OkNotified => {
-                let yielded = super::yield_now::take_yield_request();
-                super::schedule::schedule_requeue(Notified(raw), yielded);
-            }
-            TransitionToIdle::Cancelled => complete::<F, T>(raw, Err(shutdown_error(raw).into())),
-        },
+        Ok(Poll::Pending) => {
+            // Stamped before the task goes idle (after, it is not ours).
+            raw.header()
+                .last_park
+                .store(super::clock::coarse_now(), Ordering::Relaxed);
+            park_after_poll::<F, T>(raw)
+        }
         Ok(Poll::Ready(out)) => complete::<F, T>(raw, out),
         Err(panic) => complete::<F, T>(raw, Err(TaskError::from_panic(panic).into())),
+    }
+}
+
+/// The poll returned `Pending`: the task goes idle, unless it was woken or
+/// canceled meanwhile.
+fn park_after_poll<F, T>(raw: RawTask)
+where
+    F: Future<Output = Outcome<T>>,
+{
+    match raw.header().state.transition_to_idle() {
+        TransitionToIdle::Ok => {}
+        TransitionToIdle::OkDealloc => raw.dealloc(),
+        TransitionToIdle::OkNotified => {
+            let yielded = super::yield_now::take_yield_request();
+            super::schedule::schedule_requeue(Notified(raw), yielded);
+        }
+        TransitionToIdle::Cancelled => complete::<F, T>(raw, Err(shutdown_error(raw).into())),
     }
 }
 

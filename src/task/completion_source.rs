@@ -47,6 +47,15 @@ unsafe impl<T: Send> Send for TaskCompletionSource<T> {}
 unsafe impl<T: Send> Sync for TaskCompletionSource<T> {}
 
 impl<T> TaskCompletionSource<T> {
+    /// Says what the promise waits on, for task dumps (a promise is never
+    /// polled, so the word stays until it completes).
+    pub(crate) fn record_waiting(&self, word: super::waiting::WaitWord) {
+        self.raw
+            .header()
+            .waiting
+            .store(word.0, crate::loom::sync::atomic::Ordering::Relaxed);
+    }
+
     /// A new, pending promise. C#: `new TaskCompletionSource<T>()`.
     #[track_caller]
     pub fn new() -> TaskCompletionSource<T> {
@@ -58,7 +67,7 @@ impl<T> TaskCompletionSource<T> {
     /// TaskCompletionSource<T>(TaskCreationOptions)`.
     #[track_caller]
     pub fn with_options(options: TaskCreationOptions) -> TaskCompletionSource<T> {
-        let header = Header::new(
+        let mut header = Header::new(
             State::new(1, false, false),
             PromiseCell::<T>::vtable(),
             TaskKind::Promise,
@@ -68,6 +77,9 @@ impl<T> TaskCompletionSource<T> {
             ExecutionContext::default(),
             None,
         );
+        // Made inside a task's poll: that task likely completes it (a dump
+        // follows a wait on the promise to it).
+        header.creator = super::current::current_id().unwrap_or(0);
         header.sources.store(1, Ordering::Relaxed);
         // The sources count as one handle, and read no output.
         header

@@ -155,6 +155,16 @@ impl ContinuationList {
         }
     }
 
+    /// Runs `f` under the list's lock if the task has not completed (see
+    /// `awaited.rs`: `take_all` cannot pass it).
+    pub(crate) fn if_pending(&self, f: impl FnOnce()) {
+        let g = crate::loom::lock(&self.inner);
+        if !g.completed {
+            f();
+        }
+        drop(g);
+    }
+
     /// Marks the list completed and takes every entry: the first, and the
     /// rest in registration order (holes where entries were removed).
     pub(crate) fn take_all(&self) -> (Option<Continuation>, Vec<Option<Continuation>>) {

@@ -80,6 +80,7 @@ impl<T: Send + Sync + 'static> Task<T> {
             location,
             kind: TaskKind::Continuation,
             start: Start::Waiting,
+            name: None,
         };
         let task = spawn.spawn(body);
         let raw = task.raw();

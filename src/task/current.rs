@@ -16,11 +16,14 @@ pub(crate) struct CurrentGuard {
 
 impl CurrentGuard {
     pub(crate) fn enter(task: RawTask) -> CurrentGuard {
+        let header = task.header();
         // What the last poll parked on is over: this poll records anew.
-        let waiting = &task.header().waiting;
-        if waiting.load(Ordering::Relaxed) != 0 {
-            waiting.store(0, Ordering::Relaxed);
+        if header.waiting.load(Ordering::Relaxed) != 0 {
+            header.waiting.store(0, Ordering::Relaxed);
         }
+        // Only the poll's owner writes the count: no read-modify-write.
+        let polls = header.polls.load(Ordering::Relaxed);
+        header.polls.store(polls + 1, Ordering::Relaxed);
         CurrentGuard {
             prev: CURRENT.with(|c| c.replace(Some(task))),
         }
@@ -44,13 +47,44 @@ pub fn current_id() -> Option<u64> {
 }
 
 /// Records, on the task being polled on this thread, what its poll parks on
-/// (`word`: opaque here, nonzero; `tasklane::sync` encodes its primitives'
-/// sites). Until the task's next poll starts, [`Task::waiting_word`] reads
-/// it. Nothing outside a task.
-///
-/// [`Task::waiting_word`]: super::Task::waiting_word
-pub(crate) fn record_waiting(word: usize) {
+/// (`waiting.rs`). Until the task's next poll starts, diagnostics read it.
+/// A second, different record in the same poll marks the word as one of
+/// several waits. Nothing outside a task.
+pub(crate) fn record_waiting(word: super::waiting::WaitWord) {
     if let Some(t) = current() {
-        t.header().waiting.store(word, Ordering::Relaxed);
+        let waiting = &t.header().waiting;
+        let old = waiting.load(Ordering::Relaxed);
+        waiting.store(word.over(old).0, Ordering::Relaxed);
+    }
+}
+
+/// While a blocking `wait()` inside a poll lasts, the task's word says it
+/// is blocked on the awaited task; the word from before comes back after
+/// (the poll goes on, and may still park on what it recorded).
+pub(crate) struct BlockedRecord {
+    task: Option<(RawTask, u64)>,
+}
+
+impl BlockedRecord {
+    /// The current task (if any) blocks on `awaited`.
+    pub(crate) fn enter(awaited: RawTask) -> BlockedRecord {
+        BlockedRecord {
+            task: current().map(|t| {
+                super::awaited::list_if_promise(awaited);
+                let id = awaited.header().id();
+                let waiting = &t.header().waiting;
+                let old = waiting.load(Ordering::Relaxed);
+                waiting.store(super::waiting::WaitWord::blocked(id).0, Ordering::Relaxed);
+                (t, old)
+            }),
+        }
+    }
+}
+
+impl Drop for BlockedRecord {
+    fn drop(&mut self) {
+        if let Some((t, old)) = self.task {
+            t.header().waiting.store(old, Ordering::Relaxed);
+        }
     }
 }

@@ -116,13 +116,21 @@ impl<T> Task<T> {
     /// What the task's last poll parked on, as recorded by the primitive it
     /// parked on (0: nothing recorded, or the task completed). Read through
     /// [`diag::waiting_on`](crate::diag::waiting_on).
-    pub(crate) fn waiting_word(&self) -> usize {
+    pub(crate) fn waiting_word(&self) -> super::waiting::WaitWord {
         if self.is_completed() {
-            return 0;
+            return super::waiting::WaitWord(0);
         }
-        self.header()
-            .waiting
-            .load(crate::loom::sync::atomic::Ordering::Relaxed)
+        super::waiting::WaitWord(
+            self.header()
+                .waiting
+                .load(crate::loom::sync::atomic::Ordering::Relaxed),
+        )
+    }
+
+    /// The task's name, if it was given one (`Task::builder().name(..)`).
+    /// C#: none (a .NET task has only its `Id`).
+    pub fn name(&self) -> Option<&str> {
+        self.header().name.as_deref()
     }
 
     /// Where in the code the task (or its `TaskCompletionSource`) was created.
@@ -264,7 +272,11 @@ impl<T> Task<T> {
         let header = self.raw.header();
         if let Some(key) = self.key {
             if header.continuations.update_waker(key, waker) {
-                return header.state.load().is_complete();
+                let complete = header.state.load().is_complete();
+                if !complete {
+                    super::awaited::parked_on(self.raw);
+                }
+                return complete;
             }
             self.key = None;
             return true;
@@ -273,6 +285,7 @@ impl<T> Task<T> {
         match register(self.raw, Continuation::Waker(waker.clone())) {
             Registered::Stored(k) => {
                 self.key = Some(k);
+                super::awaited::parked_on(self.raw);
                 false
             }
             Registered::MustDrain => {

@@ -9,8 +9,8 @@
 //!    (which happens-after the owner's `transition_to_idle`).
 //! 3. `links` is read and written only under the lock of the registry shard
 //!    that holds the task.
-//! 4. `parent`, `location`, `kind`, `options`, `pinned` and `vtable` never
-//!    change after the task is published.
+//! 4. `parent`, `location`, `kind`, `options`, `pinned`, `vtable`, `name`,
+//!    `created` and `creator` never change after the task is published.
 //! 5. The stage (in the cell after the header) is owned by the thread holding
 //!    RUNNING until COMPLETE is set; after COMPLETE it is immutable until
 //!    deallocation, except that a unique handle may move the output out
@@ -24,7 +24,7 @@ use super::schedule::Home;
 use super::state::State;
 use crate::flow::ExecutionContext;
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::panic::Location;
 use std::ptr::NonNull;
 
@@ -103,10 +103,24 @@ pub(crate) struct Header {
     pub(crate) sources: AtomicUsize,
     /// Assigned lazily on first use, as .NET's `Task.Id`.
     pub(crate) id: AtomicU64,
-    /// What the task's last poll parked on, as a word the task layer does
-    /// not interpret (`tasklane::sync` records its primitives' sites here),
-    /// 0 for nothing: reset as each poll starts, read by diagnostics.
-    pub(crate) waiting: AtomicUsize,
+    /// What the task's last poll parked on (`waiting.rs`), 0 for nothing:
+    /// reset as each poll starts, read by diagnostics.
+    pub(crate) waiting: AtomicU64,
+    /// Polls so far (written only by the poll's owner, rule 2's thread).
+    pub(crate) polls: AtomicU64,
+    /// When the last poll parked (`clock.rs`), 0 if none has.
+    pub(crate) last_park: AtomicU64,
+    /// When the task was created (`clock.rs`; rule 4).
+    pub(crate) created: u64,
+    /// A promise made inside a task's poll: that task's id, 0 otherwise
+    /// (the dump reads it as the likely completer; rule 4).
+    pub(crate) creator: u64,
+    /// The name given at creation (`Task::builder().name(..)`; rule 4).
+    pub(crate) name: Option<Box<str>>,
+    /// Listed in the registry of awaited tasks that no scheduler lists
+    /// (`diag`'s view of promises): set once, by the first awaiter that
+    /// parks on it.
+    pub(crate) listed_awaited: AtomicBool,
     /// Where the task (or its completion source) was created.
     pub(crate) location: &'static Location<'static>,
     pub(crate) kind: TaskKind,
@@ -157,7 +171,13 @@ impl Header {
             handles: AtomicUsize::new(1),
             sources: AtomicUsize::new(0),
             id: AtomicU64::new(0),
-            waiting: AtomicUsize::new(0),
+            waiting: AtomicU64::new(0),
+            polls: AtomicU64::new(0),
+            last_park: AtomicU64::new(0),
+            created: super::clock::coarse_now(),
+            creator: 0,
+            name: None,
+            listed_awaited: AtomicBool::new(false),
             location,
             kind,
             options,

@@ -38,6 +38,10 @@ impl TestHome {
 }
 
 impl Schedule for TestHome {
+    fn registry(&self) -> &crate::task::registry::Registry {
+        &self.registry
+    }
+
     fn schedule(&self, task: Notified, _: Hint) {
         crate::loom::lock(&self.queue).push_back(task);
     }

@@ -33,6 +33,7 @@ where
         location: Location::caller(),
         kind: TaskKind::Work,
         start,
+        name: None,
     }
     .spawn(f)
 }

@@ -6,16 +6,19 @@
 #![doc = include_str!("README.md")]
 
 mod aggregate;
+pub(crate) mod awaited;
 mod body;
 mod canceled;
 pub(crate) mod cell;
 mod children;
+pub(crate) mod clock;
 mod combinators;
 mod completion_source;
 pub(crate) mod continuation;
 mod continue_with;
 mod create;
 pub(crate) mod current;
+pub(crate) mod directory;
 mod error;
 mod handle;
 pub(crate) mod handles;
@@ -32,8 +35,11 @@ mod status;
 mod value_task;
 pub(crate) mod wait;
 mod wait_many;
+pub(crate) mod waiting;
 mod yield_now;
 
+#[cfg(all(test, loom))]
+mod loom_awaited;
 #[cfg(all(test, loom))]
 pub(crate) mod loom_home;
 #[cfg(all(test, loom))]

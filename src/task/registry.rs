@@ -152,3 +152,100 @@ impl Registry {
         self.shards.iter().map(|s| crate::loom::lock(s).len).sum()
     }
 }
+
+/// How many tasks a walk of a registry takes under one hold of a shard's
+/// lock: a dump stops a spawn or a completion on that shard for no longer
+/// than this many list steps (a few µs).
+pub(crate) const WALK_BATCH: usize = 32;
+
+impl Registry {
+    /// Every listed task, with a ref of its own, in batches of
+    /// [`WALK_BATCH`] per hold of a shard's lock. Tasks added during the
+    /// walk may be missed, tasks that complete during it are still given
+    /// (their refs keep them readable); none is given twice. Adds to
+    /// `holds` how long each hold of a shard's lock lasted.
+    pub(crate) fn snapshot(&self, out: &mut Vec<TaskRef>, holds: &mut Vec<std::time::Duration>) {
+        self.snapshot_in_batches(out, holds, WALK_BATCH)
+    }
+
+    /// [`snapshot`](Self::snapshot), `batch` tasks per hold of a lock.
+    pub(crate) fn snapshot_in_batches(
+        &self,
+        out: &mut Vec<TaskRef>,
+        holds: &mut Vec<std::time::Duration>,
+        batch: usize,
+    ) {
+        for shard in self.shards.iter() {
+            let start = out.len();
+            let mut cursor: Option<RawTask> = None;
+            loop {
+                // Room for a batch first: no reallocation under the lock.
+                out.reserve(batch);
+                let list = crate::loom::lock(shard);
+                let held = std::time::Instant::now();
+                let mut next = match cursor {
+                    None => list.head,
+                    Some(c) => {
+                        // SAFETY: rule 3: we hold the shard lock; `c` is
+                        // alive (our ref in `out`).
+                        let l = unsafe { &*links(c) };
+                        if l.linked {
+                            l.next
+                        } else {
+                            // It left the list meanwhile: start over,
+                            // skipping what was taken already.
+                            drop(list);
+                            holds.push(self.rewalk(shard, start, out));
+                            break;
+                        }
+                    }
+                };
+                let mut taken = 0;
+                while let Some(h) = next {
+                    let raw = RawTask::from_header(h);
+                    out.push(TaskRef::new_ref(raw));
+                    cursor = Some(raw);
+                    // SAFETY: rule 3: we hold the shard lock, and every
+                    // listed task is alive (the registry holds a ref).
+                    next = unsafe { (*links(raw)).next };
+                    taken += 1;
+                    if taken == batch {
+                        break;
+                    }
+                }
+                drop(list);
+                holds.push(held.elapsed());
+                if next.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+
+    /// The rest of one shard after the walk lost its place: from the head,
+    /// without the tasks at `out[start..]`.
+    fn rewalk(
+        &self,
+        shard: &Mutex<List>,
+        start: usize,
+        out: &mut Vec<TaskRef>,
+    ) -> std::time::Duration {
+        let seen: std::collections::HashSet<usize> = out[start..]
+            .iter()
+            .map(|t| t.raw().header_ptr().as_ptr() as usize)
+            .collect();
+        let list = crate::loom::lock(shard);
+        let held = std::time::Instant::now();
+        let mut next = list.head;
+        while let Some(h) = next {
+            let raw = RawTask::from_header(h);
+            if !seen.contains(&(h.as_ptr() as usize)) {
+                out.push(TaskRef::new_ref(raw));
+            }
+            // SAFETY: rule 3: we hold the shard lock, and every listed task
+            // is alive (the registry holds a ref).
+            next = unsafe { (*links(raw)).next };
+        }
+        held.elapsed()
+    }
+}

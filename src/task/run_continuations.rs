@@ -56,6 +56,7 @@ pub(crate) fn run_continuations(raw: RawTask) {
         .contains(super::TaskCreationOptions::RUN_CONTINUATIONS_ASYNCHRONOUSLY)
         || super::schedule::remote_wakes_forced();
     let (mut first, mut rest) = header.continuations.take_all();
+    super::awaited::completed(raw);
     if asynchronous {
         super::schedule::with_remote_wakes(|| {
             for c in first.into_iter().chain(rest.into_iter().flatten()) {

@@ -41,6 +41,9 @@ pub(crate) trait Schedule: Send + Sync + 'static {
     /// True when the calling thread is one this scheduler polls on.
     fn is_current(&self) -> bool;
 
+    /// This scheduler's live tasks (a task dump walks it).
+    fn registry(&self) -> &super::registry::Registry;
+
     /// A short name for diagnostics ("pool", "dispatcher 'ui'").
     fn describe(&self) -> String;
 

@@ -34,6 +34,8 @@ pub(crate) struct Spawn {
     pub(crate) location: &'static Location<'static>,
     pub(crate) kind: TaskKind,
     pub(crate) start: Start,
+    /// The name given by `Task::builder().name(..)`.
+    pub(crate) name: Option<Box<str>>,
 }
 
 impl Spawn {
@@ -50,7 +52,14 @@ impl Spawn {
             location,
             kind: TaskKind::Work,
             start: Start::Hot,
+            name: None,
         }
+    }
+
+    /// The same, with the task named.
+    pub(crate) fn named(mut self, name: Option<Box<str>>) -> Spawn {
+        self.name = name;
+        self
     }
 
     /// A `Send` future becomes a task.
@@ -97,6 +106,7 @@ impl Spawn {
             location,
             kind,
             start,
+            name,
         } = self;
         let parent = attach_to_parent(options);
         let hot = matches!(start, Start::Hot | Start::Inline);
@@ -119,6 +129,7 @@ impl Spawn {
             parent,
         );
         header.pinned = pinned;
+        header.name = name;
         let raw = Cell::allocate(header, Stage::Running(future));
         let task = Task::from_new_raw(raw);
         // SAFETY: see `scheduler` above: the header's `Arc` owns it.

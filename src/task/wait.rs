@@ -46,6 +46,9 @@ pub(crate) fn wait_for(raw: RawTask, deadline: Option<Instant>) -> WaitOutcome {
     if raw.header().state.load().is_complete() {
         return WaitOutcome::Completed;
     }
+    // Inside a task's poll: the task is blocked on this one (a dump shows
+    // it, and the wait-for graph follows it).
+    let _blocked = super::current::BlockedRecord::enter(raw);
     match HOOK.get() {
         Some(hook) => hook(raw, deadline),
         None => park_until_complete(raw, deadline, None),

@@ -121,6 +121,7 @@ fn cancel_on_pool(
         location: at,
         kind: TaskKind::Work,
         start: Start::Hot,
+        name: None,
     };
     drop(spawn.spawn(CancelBody {
         inner: Some(inner),

@@ -112,6 +112,19 @@ impl Future for Delay {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        let polled = this.poll_deadline(cx);
+        if polled.is_pending() {
+            crate::task::record_waiting(crate::task::waiting::WaitWord::delay(
+                crate::task::clock::at(this.deadline),
+            ));
+        }
+        polled
+    }
+}
+
+impl Delay {
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         match this.state {
             State::Done => Poll::Ready(()),
             State::Armed(key) => {

@@ -6,6 +6,7 @@ use super::delay::deadline_after;
 use super::driver::{self, Action, TimerKey};
 use crate::cancel::{CancellationToken, CancellationTokenRegistration};
 use crate::loom::sync::Mutex;
+use crate::task::waiting::WaitWord;
 use crate::task::{Task, TaskCompletionSource, TaskCreationOptions};
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,7 +35,9 @@ impl Task<()> {
         }
         let tcs = TaskCompletionSource::with_options(OPTIONS);
         let task = tcs.task();
-        if let Err(due) = driver::insert(deadline_after(duration), Action::Complete(tcs)) {
+        let deadline = deadline_after(duration);
+        tcs.record_waiting(WaitWord::delay(crate::task::clock::at(deadline)));
+        if let Err(due) = driver::insert(deadline, Action::Complete(tcs)) {
             due.fire();
         }
         task
@@ -67,6 +70,8 @@ impl Task<()> {
         }
         let tcs = TaskCompletionSource::with_options(OPTIONS);
         let task = tcs.task();
+        let deadline = deadline_after(duration);
+        tcs.record_waiting(WaitWord::delay(crate::task::clock::at(deadline)));
         let promise = Arc::new(DelayPromise {
             tcs,
             token: token.clone(),
@@ -77,7 +82,7 @@ impl Task<()> {
         });
         let p = promise.clone();
         let on_time = Action::Call(Box::new(move || p.timed_out()));
-        match driver::insert(deadline_after(duration), on_time) {
+        match driver::insert(deadline, on_time) {
             Ok(key) => crate::loom::lock(&promise.parts).timer = Some(key),
             Err(due) => {
                 due.fire();

@@ -15,6 +15,7 @@
 
 mod blocking;
 mod contexts;
+mod diag;
 mod ecosystem;
 mod harness;
 mod io;
@@ -40,6 +41,7 @@ const SUITES: &[(&str, Suite)] = &[
     ("ecosystem", ecosystem::run),
     ("sync", sync::run),
     ("parallel", parallel::run),
+    ("diag", diag::run),
 ];
 
 /// Counts allocations in the memory suite's child processes (see

@@ -202,6 +202,7 @@ impl Dispatcher {
             location,
             kind: TaskKind::Work,
             start: Start::Hot,
+            name: None,
         }
     }
 

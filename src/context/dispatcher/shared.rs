@@ -56,7 +56,7 @@ impl Shared {
         // A wait on a dispatcher thread runs the awaited task's chain.
         crate::runtime::blocking_wait::install();
         let current = std::thread::current();
-        Arc::new(Shared {
+        let shared = Arc::new(Shared {
             name,
             queue: MessageQueue::new(),
             registry: Registry::new(1),
@@ -74,7 +74,9 @@ impl Shared {
             token: Mutex::new(Weak::new()),
             running_post: AtomicU64::new(0),
             last_run: AtomicU64::new(0),
-        })
+        });
+        crate::task::directory::list(&shared);
+        shared
     }
 
     pub(crate) fn is_owner_thread(&self) -> bool {
@@ -305,6 +307,10 @@ impl Shared {
 }
 
 impl Schedule for Shared {
+    fn registry(&self) -> &crate::task::registry::Registry {
+        &self.registry
+    }
+
     fn schedule(&self, task: Notified, _hint: Hint) {
         // Every hint means the same here: the back of the one queue (so
         // `yield_now` posts behind the work already waiting).

@@ -41,6 +41,17 @@ pub enum HeldBy {
         /// Its thread cap.
         max_threads: usize,
     },
+    /// The task waited for awaits (directly, or through the tasks in
+    /// `through`, each awaiting or blocked on the next) the very task whose
+    /// poll is blocked in this wait: it can only finish after that task
+    /// does, and that task only after this wait ends.
+    AwaitsWaiter {
+        /// The tasks between, in order (empty: it awaits the waiter
+        /// directly).
+        through: Vec<u64>,
+        /// The task blocked in this wait, inside its poll.
+        waiter: u64,
+    },
     /// A lock (`tasklane::sync`) this dispatcher thread blocks on is held
     /// by work of this same dispatcher, which needs the blocked thread to
     /// run before it can release it.
@@ -133,6 +144,25 @@ impl DeadlockError {
             task_id: task.header().id(),
             task_location: task.header().location,
             held: HeldBy::PoolExhausted { pool, max_threads },
+        }])
+    }
+
+    /// Task `waiter`, inside its poll, blocks on `chain[0]`, which awaits
+    /// `chain[1]` … the last of which awaits `waiter`.
+    pub(crate) fn awaits_its_waiter(
+        waiter: RawTask,
+        chain: Vec<(u64, &'static Location<'static>)>,
+    ) -> DeadlockError {
+        let (task_id, task_location) = chain[0];
+        DeadlockError::new(vec![DeadlockStep {
+            thread: current_thread_name(),
+            dispatcher: None,
+            task_id,
+            task_location,
+            held: HeldBy::AwaitsWaiter {
+                through: chain[1..].iter().map(|c| c.0).collect(),
+                waiter: waiter.header().id(),
+            },
         }])
     }
 
@@ -239,6 +269,15 @@ impl fmt::Display for DeadlockError {
                     );
                 }
                 HeldBy::HoldsLock { .. } => unreachable!("written above"),
+                HeldBy::AwaitsWaiter { through, waiter } => {
+                    for id in through {
+                        write!(f, "awaits task {id}, which ")?;
+                    }
+                    return write!(
+                        f,
+                        "awaits task {waiter}: the very task blocked in this wait, inside its poll. Neither can finish before the other. Await the task instead of blocking on it."
+                    );
+                }
                 HeldBy::PoolExhausted { pool, max_threads } => {
                     return write!(
                         f,

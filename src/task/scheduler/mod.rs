@@ -124,9 +124,9 @@ impl Scheduler {
     /// Wraps a shared scheduler implemented in user code (keep the `Arc` to
     /// reach the implementation).
     pub fn from_arc(scheduler: Arc<dyn TaskScheduler>) -> Scheduler {
-        Scheduler {
-            home: Home(Arc::new(UserHome::new(scheduler))),
-        }
+        let home = Arc::new(UserHome::new(scheduler));
+        crate::task::directory::list(&home);
+        Scheduler { home: Home(home) }
     }
 
     pub(crate) fn from_home(home: Home) -> Scheduler {

@@ -36,6 +36,10 @@ impl UserHome {
 }
 
 impl Schedule for UserHome {
+    fn registry(&self) -> &crate::task::registry::Registry {
+        &self.registry
+    }
+
     fn schedule(&self, task: Notified, _hint: Hint) {
         let raw = task.raw();
         // The queue entry takes over the Notified ref; a clone stays here in
