@@ -94,6 +94,7 @@ pub mod schedulers;
 pub mod signal;
 pub mod sync;
 pub mod task;
+pub mod testing;
 pub mod time;
 
 mod must_use_checks;

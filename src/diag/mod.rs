@@ -5,6 +5,7 @@ pub mod counters;
 pub mod dump;
 pub(crate) mod emit;
 pub(crate) mod guard;
+pub mod observe;
 pub(crate) mod settings;
 pub mod slow_poll;
 pub mod starvation;

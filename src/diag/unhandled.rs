@@ -242,6 +242,10 @@ pub(crate) static UNHANDLED_ERRORS: std::sync::atomic::AtomicU64 =
 /// applies the policy.
 pub(crate) fn report(error: &UnhandledError) {
     UNHANDLED_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // An unobserved fault escalated here was seen as one already.
+    if error.origin != ErrorOrigin::UnobservedFault {
+        super::observe::report(|| super::observe::Observed::Unhandled(error.clone()));
+    }
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // The handler is user code: its panic must not unwind into whatever
     // completed the work. It has nowhere further to go than the default.

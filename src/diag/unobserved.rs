@@ -138,6 +138,7 @@ pub(crate) fn report(raw: RawTask) {
         errors,
         observed: Arc::new(AtomicBool::new(false)),
     };
+    super::observe::report(|| super::observe::Observed::UnobservedFault(fault.clone()));
     let handler = HANDLER.read().unwrap_or_else(|p| p.into_inner()).clone();
     // The handler is user code: a panic in it must not unwind into the
     // runtime's completion path.

@@ -168,6 +168,12 @@ impl hyper::rt::Timer for Timer {
         Box::pin(crate::time::delay_until(deadline))
     }
 
+    /// The current runtime's clock (`tasklane::time::now`): virtual while a
+    /// test has paused it.
+    fn now(&self) -> Instant {
+        crate::time::now()
+    }
+
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
         match sleep.as_mut().downcast_mut_pin::<Delay>() {
             Some(delay) => delay.get_mut().reset(new_deadline),

@@ -90,6 +90,8 @@ pub(crate) struct Shared {
     /// What every thread of the runtime runs inside (`hook.rs`), set
     /// before the workers start.
     hook: std::sync::OnceLock<Arc<dyn hook::ThreadHook>>,
+    /// The runtime's clock (real, until a test pauses it).
+    pub(crate) clock: Arc<crate::time::clock::Clock>,
     /// The starvation supervisor's state (`supervisor.rs`).
     supervisor: supervisor::Supervisor,
     /// This pool, for the threads it starts.
@@ -152,10 +154,13 @@ impl Shared {
             driver: std::sync::OnceLock::new(),
             hook: std::sync::OnceLock::new(),
             me: me.clone(),
+            clock: crate::time::clock::Clock::new(),
             #[cfg(test)]
             failpoints: failpoints::Failpoints::default(),
         });
         crate::task::directory::list(&shared);
+        let weak: std::sync::Weak<Shared> = Arc::downgrade(&shared);
+        shared.clock.set_quiescence(weak);
         (shared, cores)
     }
 
@@ -660,6 +665,13 @@ impl Shared {
         s.blocking_delay_step
             .saturating_mul(steps.min(u32::MAX as usize) as u32)
             .min(s.blocking_max_delay)
+    }
+}
+
+impl crate::time::clock::Quiescence for Shared {
+    fn is_quiescent(&self) -> bool {
+        let counts = self.idle.counts();
+        counts.unparked <= counts.blocked && self.pending_items() == 0
     }
 }
 

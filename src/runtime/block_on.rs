@@ -36,9 +36,12 @@ fn block_on_here<F: IntoFuture>(future: F) -> F::Output {
     let mut blocking = None;
     let pool = crate::pool::current_pool();
     loop {
+        // Under a paused clock, the runtime is not idle while this polls.
+        let polling = crate::time::clock::current_virtual().map(|c| c.polling());
         if let Poll::Ready(v) = future.as_mut().poll(&mut cx) {
             return v;
         }
+        drop(polling);
         if blocking.is_none() {
             blocking = Some(crate::pool::BlockingGuard::enter());
         }

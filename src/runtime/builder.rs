@@ -10,6 +10,7 @@ use std::time::Duration;
 #[derive(Debug, Clone, Default)]
 pub struct Builder {
     settings: PoolSettings,
+    start_paused: bool,
 }
 
 impl Builder {
@@ -22,6 +23,15 @@ impl Builder {
     /// `ThreadPool.SetMinThreads`.
     pub fn worker_threads(mut self, n: usize) -> Builder {
         self.settings.workers = n.max(1);
+        self
+    }
+
+    /// Starts the runtime with its clock paused (see
+    /// [`time::pause`](crate::time::pause)): for tests of timeouts, retries
+    /// and schedules, which then run in microseconds. Tokio:
+    /// `Builder::start_paused`.
+    pub fn start_paused(mut self, paused: bool) -> Builder {
+        self.start_paused = paused;
         self
     }
 
@@ -83,7 +93,14 @@ impl Builder {
         // Blocking waits on this runtime's threads wait the runtime's way
         // (installed once, before any of its threads exists).
         super::blocking_wait::install();
+        // Reports made on a runtime's threads name it (the test harness).
+        crate::diag::observe::install_current_runtime(|| {
+            super::context::current().map(|h| h.shared().id)
+        });
         let (shared, cores) = Shared::new(self.settings);
+        if self.start_paused {
+            shared.clock.pause();
+        }
         shared.set_driver(crate::io::reactor::Reactor::new()?);
         #[cfg(feature = "tokio-compat")]
         {

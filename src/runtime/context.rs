@@ -14,13 +14,16 @@ thread_local! {
 #[must_use = "the runtime stays current only while the guard lives"]
 pub struct EnterGuard {
     prev: Option<Handle>,
+    _clock: crate::time::clock::EnterClock,
     _not_send: PhantomData<*const ()>,
 }
 
 pub(crate) fn enter(handle: Handle) -> EnterGuard {
+    let clock = crate::time::clock::enter(handle.shared().clock.clone());
     let prev = CURRENT.with(|c| c.borrow_mut().replace(handle));
     EnterGuard {
         prev,
+        _clock: clock,
         _not_send: PhantomData,
     }
 }

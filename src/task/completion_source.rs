@@ -254,6 +254,11 @@ impl<T> Drop for TaskCompletionSource<T> {
         }
         if !h.state.load().is_complete() {
             // The last source is gone and nobody completed the promise.
+            let (location, task_id) = (h.location, h.id());
+            crate::diag::observe::report(|| crate::diag::observe::Observed::BrokenPromise {
+                location,
+                task_id,
+            });
             let err = TaskError::new(BrokenPromiseError::new(h.location));
             let _ = self.try_complete(Err(AggregateError::one(err)), FinalKind::Faulted);
         }

@@ -18,7 +18,7 @@ use std::panic::Location;
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The timer a source keeps while armed.
 struct Armed(TimerKey);
@@ -67,7 +67,7 @@ impl CancellationTokenSource {
             return;
         }
         let at = Location::caller();
-        let deadline = Instant::now().checked_add(delay);
+        let deadline = crate::time::now().checked_add(delay);
         let mut slot = crate::loom::lock(&self.timer);
         let previous = slot.take();
         let Some(deadline) = deadline else {

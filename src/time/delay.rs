@@ -67,7 +67,7 @@ pub fn delay_until(deadline: Instant) -> Delay {
 
 /// Now plus `duration`, or the far future if that overflows.
 pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    let now = Instant::now();
+    let now = super::now();
     now.checked_add(duration)
         .or_else(|| now.checked_add(FAR_FUTURE))
         .unwrap_or(now)
@@ -81,7 +81,7 @@ impl Delay {
 
     /// True once the deadline has passed.
     pub fn is_elapsed(&self) -> bool {
-        self.state == State::Done || Instant::now() >= self.deadline
+        self.state == State::Done || super::now() >= self.deadline
     }
 
     /// Moves the deadline, earlier or later, before or after the delay

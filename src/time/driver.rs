@@ -55,11 +55,21 @@ impl Action {
     }
 }
 
-/// Names one armed timer: its shard, and its entry there.
+/// Names one armed timer of the wheels: its shard, and its entry there.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(crate) struct TimerKey {
+pub(crate) struct WheelKey {
     shard: u32,
     entry: EntryKey,
+}
+
+/// Names one armed timer: in the wheels, or in a paused clock's queue
+/// (`clock.rs`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum TimerKey {
+    /// Armed in the process's wheels.
+    Wheel(WheelKey),
+    /// Armed in the queue of a runtime's virtual clock.
+    Virtual(super::clock::VirtualKey),
 }
 
 /// One wheel and what the timer thread needs to know of it without the lock.
@@ -96,7 +106,7 @@ pub(crate) struct Timers {
 pub(crate) enum Inserted {
     /// Armed. `wake_timer`: the thread sleeps past this timer's tick and
     /// must be woken.
-    Armed { key: TimerKey, wake_timer: bool },
+    Armed { key: WheelKey, wake_timer: bool },
     /// The deadline's tick was already processed: the action is due now.
     Due(Action),
 }
@@ -130,7 +140,7 @@ impl Timers {
             .checked_add(Duration::from_nanos(tick.checked_mul(TICK_NANOS)?))
     }
 
-    fn shard(&self, key: TimerKey) -> &Shard {
+    fn shard(&self, key: WheelKey) -> &Shard {
         &self.shards[key.shard as usize]
     }
 
@@ -148,7 +158,7 @@ impl Timers {
         }
         drop(wheel);
         Inserted::Armed {
-            key: TimerKey {
+            key: WheelKey {
                 shard: index as u32,
                 entry,
             },
@@ -157,13 +167,13 @@ impl Timers {
     }
 
     /// Disarms a timer; its action if it had not fired.
-    pub(crate) fn remove(&self, key: TimerKey) -> Option<Action> {
+    pub(crate) fn remove(&self, key: WheelKey) -> Option<Action> {
         crate::loom::lock(&self.shard(key).wheel).remove(key.entry)
     }
 
     /// True if the timer is still armed, after making `waker` the one it
     /// wakes (a `Delay` polled again, maybe from another task).
-    pub(crate) fn refresh_waker(&self, key: TimerKey, waker: &Waker) -> bool {
+    pub(crate) fn refresh_waker(&self, key: WheelKey, waker: &Waker) -> bool {
         let mut wheel = crate::loom::lock(&self.shard(key).wheel);
         match wheel.payload_mut(key.entry) {
             Some(Action::Wake(w)) => {
@@ -180,7 +190,7 @@ impl Timers {
     }
 
     /// Moves an armed timer to tick `when`.
-    pub(crate) fn reschedule(&self, key: TimerKey, when: u64) -> (Rescheduled<Action>, bool) {
+    pub(crate) fn reschedule(&self, key: WheelKey, when: u64) -> (Rescheduled<Action>, bool) {
         let s = self.shard(key);
         let mut wheel = crate::loom::lock(&s.wheel);
         let r = wheel.reschedule(key.entry, when);
@@ -313,15 +323,19 @@ thread_local! {
     };
 }
 
-/// Arms `action` for `deadline`; hands it back if the deadline is due.
+/// Arms `action` for `deadline`; hands it back if the deadline is due. On
+/// a thread whose runtime's clock is virtual, in that clock's queue.
 pub(crate) fn insert(deadline: Instant, action: Action) -> Result<TimerKey, Action> {
+    if let Some(clock) = super::clock::current_virtual() {
+        return clock.insert(deadline, action).map(TimerKey::Virtual);
+    }
     let d = driver();
     let when = d.timers.tick_at_or_after(deadline);
     let shard = SHARD.try_with(|s| *s).unwrap_or(0);
     match d.timers.insert(shard, when, action) {
         Inserted::Armed { key, wake_timer } => {
             d.wake(wake_timer);
-            Ok(key)
+            Ok(TimerKey::Wheel(key))
         }
         Inserted::Due(action) => Err(action),
     }
@@ -329,16 +343,26 @@ pub(crate) fn insert(deadline: Instant, action: Action) -> Result<TimerKey, Acti
 
 /// Disarms a timer; its action if it had not fired.
 pub(crate) fn remove(key: TimerKey) -> Option<Action> {
-    driver().timers.remove(key)
+    match key {
+        TimerKey::Wheel(key) => driver().timers.remove(key),
+        TimerKey::Virtual(key) => super::clock::remove(key),
+    }
 }
 
 /// True if the timer is still armed; it now wakes `waker`.
 pub(crate) fn refresh_waker(key: TimerKey, waker: &Waker) -> bool {
-    driver().timers.refresh_waker(key, waker)
+    match key {
+        TimerKey::Wheel(key) => driver().timers.refresh_waker(key, waker),
+        TimerKey::Virtual(key) => super::clock::refresh_waker(key, waker),
+    }
 }
 
 /// Moves an armed timer to `deadline`.
 pub(crate) fn reschedule(key: TimerKey, deadline: Instant) -> Rescheduled<Action> {
+    let key = match key {
+        TimerKey::Wheel(key) => key,
+        TimerKey::Virtual(key) => return super::clock::reschedule(key, deadline),
+    };
     let d = driver();
     let (r, wake_timer) = d
         .timers
@@ -351,5 +375,5 @@ pub(crate) fn reschedule(key: TimerKey, deadline: Instant) -> Rescheduled<Action
 /// `Task::delay`s not yet complete, armed `cancel_after`s. C#:
 /// `Timer.ActiveCount`.
 pub fn active_count() -> usize {
-    DRIVER.get().map_or(0, |d| d.timers.len())
+    DRIVER.get().map_or(0, |d| d.timers.len()) + super::clock::active_count()
 }

@@ -24,7 +24,7 @@ fn counting(n: &Arc<AtomicUsize>) -> Action {
     }))
 }
 
-fn armed(i: Inserted) -> super::driver::TimerKey {
+fn armed(i: Inserted) -> super::driver::WheelKey {
     match i {
         Inserted::Armed { key, .. } => key,
         Inserted::Due(_) => panic!("not due yet"),

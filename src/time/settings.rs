@@ -36,3 +36,14 @@ pub(crate) const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
 
 /// Name of the timer thread.
 pub(crate) const THREAD_NAME: &str = "tasklane-timer";
+
+/// How often a paused clock's helper thread looks whether its runtime has
+/// gone idle, so it can jump to the next deadline (auto-advance). Short:
+/// each look is one atomic read of the pool's counts and a queue check,
+/// and a test waiting on a paused timer waits about this long per jump.
+pub(crate) const AUTO_ADVANCE_POLL: Duration = Duration::from_micros(200);
+
+/// A runtime seen idle is looked at again this much later before the
+/// clock jumps: a task woken between the two looks (by I/O, by another
+/// thread) is seen running, and time does not jump past work in flight.
+pub(crate) const AUTO_ADVANCE_SETTLE: Duration = Duration::from_micros(50);
