@@ -5,6 +5,9 @@ pub mod counters;
 pub mod dump;
 pub(crate) mod emit;
 pub(crate) mod guard;
+#[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+pub mod metrics;
 pub mod observe;
 pub(crate) mod settings;
 pub mod slow_poll;
@@ -15,6 +18,8 @@ pub mod unobserved;
 pub use crate::runtime::{RuntimeCounters, counters, live_runtimes};
 pub use crate::sync::waits::waiting_on;
 pub use counters::ThreadCounters;
+#[cfg(feature = "metrics")]
+pub use metrics::{MetricsPublisher, publish_metrics};
 pub use dump::{
     Deadlock, DeadlockEdge, DumpSignal, TaskDump, TaskInfo, TaskKindInfo, WaitingOn, dump,
     dump_on_signal, find_deadlocks,

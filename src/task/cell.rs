@@ -126,8 +126,11 @@ where
             // SAFETY: rule 2 (header.rs): we own the stage, so the context slot.
             unsafe { &mut *c }
         });
-        crate::flow::with_context(slot, || {
-            catch_unwind(AssertUnwindSafe(|| {
+        // Called once, inside the task's console span with that feature.
+        #[cfg_attr(feature = "tokio-console", allow(unused_mut))]
+        let mut poll_in_context = move || {
+            crate::flow::with_context(slot, || {
+                catch_unwind(AssertUnwindSafe(|| {
                 cell.stage.with_mut(|s| {
                     // SAFETY: rule 5: RUNNING gives us the stage.
                     match unsafe { &mut *s } {
@@ -138,7 +141,13 @@ where
                     }
                 })
             }))
-        })
+            })
+        };
+        #[cfg(feature = "tokio-console")]
+        let res = raw.header().console.in_poll(poll_in_context);
+        #[cfg(not(feature = "tokio-console"))]
+        let res = poll_in_context();
+        res
     };
     match res {
         Ok(Poll::Pending) => {
@@ -178,6 +187,8 @@ where
     F: Future<Output = Outcome<T>>,
 {
     let cell = cell::<F, T>(raw.header_ptr());
+    #[cfg(feature = "tokio-console")]
+    raw.header().console.close();
     // Drop the future first: its destructor is user code and may panic.
     // SAFETY: rule 5: we own the stage.
     let dropped = cell.stage.with_mut(|s| unsafe { drop_stage_in_place(s) });

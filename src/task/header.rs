@@ -137,6 +137,9 @@ pub(crate) struct Header {
     pub(crate) children: AtomicPtr<Children>,
     /// The future is not `Send`: the task may never leave its home (rule 4).
     pub(crate) pinned: bool,
+    /// What tokio-console sees of the task (`console.rs`).
+    #[cfg(feature = "tokio-console")]
+    pub(crate) console: super::console::ConsoleTask,
 }
 
 static NEXT_ID: AtomicU64Static = AtomicU64Static::new(1);
@@ -187,6 +190,8 @@ impl Header {
             parent,
             children: AtomicPtr::new(std::ptr::null_mut()),
             pinned: false,
+            #[cfg(feature = "tokio-console")]
+            console: super::console::ConsoleTask::none(),
         }
     }
 

@@ -12,6 +12,8 @@ mod canceled;
 pub(crate) mod cell;
 mod children;
 pub(crate) mod clock;
+#[cfg(feature = "tokio-console")]
+pub(crate) mod console;
 mod combinators;
 mod completion_source;
 pub(crate) mod continuation;

@@ -238,6 +238,8 @@ static WAKER_VTABLE: RawWakerVTable =
 unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
     // SAFETY: the waker's data pointer is a live task header.
     let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    #[cfg(feature = "tokio-console")]
+    raw.header().console.waker_op("waker.clone");
     raw.ref_inc();
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
@@ -245,18 +247,24 @@ unsafe fn waker_clone(ptr: *const ()) -> RawWaker {
 unsafe fn waker_wake(ptr: *const ()) {
     // SAFETY: as in `waker_clone`; the waker's ref is consumed.
     let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    #[cfg(feature = "tokio-console")]
+    raw.header().console.waker_op("waker.wake");
     raw.wake_by_val();
 }
 
 unsafe fn waker_wake_by_ref(ptr: *const ()) {
     // SAFETY: as in `waker_clone`.
     let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    #[cfg(feature = "tokio-console")]
+    raw.header().console.waker_op("waker.wake_by_ref");
     raw.wake_by_ref();
 }
 
 unsafe fn waker_drop(ptr: *const ()) {
     // SAFETY: as in `waker_clone`; the waker's ref is dropped.
     let raw = RawTask::from_header(unsafe { NonNull::new_unchecked(ptr as *mut Header) });
+    #[cfg(feature = "tokio-console")]
+    raw.header().console.waker_op("waker.drop");
     raw.ref_dec();
 }
 

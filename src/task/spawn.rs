@@ -129,6 +129,11 @@ impl Spawn {
             parent,
         );
         header.pinned = pinned;
+        #[cfg(feature = "tokio-console")]
+        {
+            header.console =
+                super::console::ConsoleTask::spawned(kind, header.id(), name.as_deref(), location);
+        }
         header.name = name;
         let raw = Cell::allocate(header, Stage::Running(future));
         let task = Task::from_new_raw(raw);

@@ -25,6 +25,10 @@ use std::time::{Duration, Instant};
 pub struct Delay {
     deadline: Instant,
     state: State,
+    /// The timer as tokio-console's resource (`runtime.resource`, kind
+    /// `timer`).
+    #[cfg(feature = "tokio-console")]
+    span: tracing::Span,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -46,6 +50,7 @@ enum State {
 /// tasklane::block_on(tasklane::time::delay(Duration::from_millis(20)));
 /// assert!(start.elapsed() >= Duration::from_millis(20));
 /// ```
+#[track_caller]
 pub fn delay(duration: Duration) -> Delay {
     let mut d = delay_until(deadline_after(duration));
     if duration.is_zero() {
@@ -58,10 +63,26 @@ pub fn delay(duration: Duration) -> Delay {
 /// first poll, or soon after it (the timer thread fires it) if the timer
 /// has not yet observed that instant: either way never before `deadline`.
 /// C#: `Task.Delay` with the time left until `deadline`.
+#[track_caller]
 pub fn delay_until(deadline: Instant) -> Delay {
     Delay {
         deadline,
         state: State::Unarmed,
+        #[cfg(feature = "tokio-console")]
+        span: {
+            let at = std::panic::Location::caller();
+            tracing::trace_span!(
+                target: "tasklane::time",
+                "runtime.resource",
+                concrete_type = "Delay",
+                kind = "timer",
+                is_internal = false,
+                inherits_child_attrs = false,
+                loc.file = at.file(),
+                loc.line = at.line(),
+                loc.col = at.column(),
+            )
+        },
     }
 }
 
@@ -112,6 +133,11 @@ impl Future for Delay {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
+        // The console sees the task poll its timer resource.
+        #[cfg(feature = "tokio-console")]
+        let span = this.span.clone();
+        #[cfg(feature = "tokio-console")]
+        let _in_resource = span.enter();
         let polled = this.poll_deadline(cx);
         if polled.is_pending() {
             crate::task::record_waiting(crate::task::waiting::WaitWord::delay(
