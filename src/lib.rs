@@ -55,11 +55,17 @@
 //! | `tokio-compat` | yes | Tokio's context on every tasklane thread: crates built on Tokio (reqwest, tokio-postgres, `tokio::time`, `tokio::spawn`) run unmodified inside tasks ([`compat::tokio_bridge`]) |
 //! | `hyper` | no | hyper 1.x on tasklane: `hyper::rt::Read`/`Write` on [`net::TcpStream`], and `net::hyper_rt::{Executor, Timer}` for hyper's server and client |
 //! | `tokio-io` | no | Tokio's `AsyncRead`/`AsyncWrite` on tasklane's sockets, for crates written against Tokio's I/O traits |
+//! | `metrics` | no | the runtime's counters published through the `metrics` facade under .NET's EventCounters names ([`diag::publish_metrics`](diag)) |
+//! | `tokio-console` | no | the `tracing` spans `console-subscriber` reads: the real `tokio-console` lists tasklane's tasks and timers (build console-subscriber with `--cfg console_without_tokio_unstable`) |
 //!
 //! Where tasklane says things at run time (an unobserved fault, a starving
 //! pool, a slow shutdown), it is a `tracing` event and, with no subscriber
 //! installed, one line on stderr; thousands of identical reports are summed
-//! up in one line. [`diag`] has the handlers that take them instead.
+//! up in one line. [`diag`] has the handlers that take them instead, and
+//! the views of a live program: [`diag::dump`] (every task, what it waits
+//! on, async stacks, deadlocks), [`diag::counters()`], and
+//! [`diag::dump_on_signal`]. [`testing`] is what `#[tasklane::test]` runs;
+//! [`time::pause`] gives tests virtual time.
 //!
 //! ## Not provided (yet), and what to use meanwhile
 //!
@@ -67,7 +73,6 @@
 //! |---|---|
 //! | `PeriodicTimer`, `System.Threading.Timer` | a loop over [`time::delay`] |
 //! | `IAsyncEnumerable<T>`, `await foreach` | a `futures_core::Stream` from any crate |
-//! | `dotnet-dump`'s async stacks, EventCounters published to `metrics`, tokio-console, virtual time | [`diag::counters()`] (a snapshot, `dotnet-counters` names), [`diag::waiting_on`], the starvation, slow-poll and slow-shutdown reports, `tracing` |
 //! | WinForms/WPF/GTK synchronization contexts | a [`Dispatcher`] thread that posts to the UI loop itself |
 //! | Windows and macOS | Linux only for now (epoll, `/proc`) |
 //!

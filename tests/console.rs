@@ -28,15 +28,20 @@ fn the_console_lists_tasklane_tasks_with_their_names_locations_polls_and_timers(
         .unwrap();
     tokio.spawn(async move { server.serve().await.expect("the console server") });
 
-    let rt = tasklane::Runtime::builder().worker_threads(2).build().unwrap();
+    let rt = tasklane::Runtime::builder()
+        .worker_threads(2)
+        .build()
+        .unwrap();
     let gate = TaskCompletionSource::<()>::new();
     let open = gate.task();
-    let waiting = rt.block_on(async {
-        Task::builder().name("console-visible").run_async(async move {
+    let enter = rt.handle().enter();
+    let waiting = Task::builder()
+        .name("console-visible")
+        .run_async(async move {
             tasklane::time::delay(Duration::from_millis(20)).await;
             open.await.unwrap();
-        })
-    });
+        });
+    drop(enter);
 
     let (task, polls, timer) = tokio.block_on(async {
         let deadline = Instant::now() + Duration::from_secs(60);

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 fn the_publisher_records_every_counter_under_its_dotnet_name() {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    recorder.install().expect("the only recorder of this test binary");
+    recorder
+        .install()
+        .expect("the only recorder of this test binary");
     let rt = tasklane::Runtime::builder()
         .worker_threads(3)
         .build()
@@ -47,7 +49,10 @@ fn the_publisher_records_every_counter_under_its_dotnet_name() {
             .map(|(_, _, v)| v)
             .unwrap_or_else(|| panic!("{name} was not recorded: {values:?}"))
     };
-    assert_eq!(*get("threadpool-thread-count"), DebugValue::Gauge(3.0.into()));
+    assert_eq!(
+        *get("threadpool-thread-count"),
+        DebugValue::Gauge(3.0.into())
+    );
     match get("threadpool-completed-items-count") {
         DebugValue::Counter(n) => assert!(*n >= 10, "{n}"),
         other => panic!("{other:?}"),

@@ -14,9 +14,15 @@ use std::time::Duration;
 /// The gauges: values that go up and down.
 const GAUGES: [(&str, &str); 5] = [
     ("threadpool-thread-count", "Threads the pool has"),
-    ("threadpool-queue-length", "Work items queued and not started"),
+    (
+        "threadpool-queue-length",
+        "Work items queued and not started",
+    ),
     ("active-timer-count", "Timers armed in the process"),
-    ("tasklane-live-task-count", "Tasks of the runtime not completed"),
+    (
+        "tasklane-live-task-count",
+        "Tasks of the runtime not completed",
+    ),
     (
         "tasklane-blocked-thread-count",
         "Pool threads blocked now, each compensated by another thread",

@@ -18,12 +18,12 @@ pub mod unobserved;
 pub use crate::runtime::{RuntimeCounters, counters, live_runtimes};
 pub use crate::sync::waits::waiting_on;
 pub use counters::ThreadCounters;
-#[cfg(feature = "metrics")]
-pub use metrics::{MetricsPublisher, publish_metrics};
 pub use dump::{
     Deadlock, DeadlockEdge, DumpSignal, TaskDump, TaskInfo, TaskKindInfo, WaitingOn, dump,
     dump_on_signal, find_deadlocks,
 };
+#[cfg(feature = "metrics")]
+pub use metrics::{MetricsPublisher, publish_metrics};
 pub use slow_poll::{SlowPollEvent, SlowPollHandler, set_slow_poll_handler};
 pub use starvation::{StarvationEvent, StarvationHandler, StarvationKind, set_starvation_handler};
 pub use unhandled::{

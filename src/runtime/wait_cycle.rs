@@ -19,7 +19,7 @@ use crate::task::TaskError;
 use crate::task::raw::{RawTask, TaskRef};
 use crate::task::wait::ParkWatch;
 use crate::task::waiting::{Parked, WaitWord};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::time::Instant;
 
 /// Watches a blocking wait of the task `waiter` (polled on this thread).
@@ -27,7 +27,7 @@ pub(crate) struct CycleWatch {
     waiter: RawTask,
     next_check: Instant,
     /// A cycle seen at the last check: its tasks and their poll counts.
-    suspect: Option<Vec<(u64, u64)>>,
+    suspect: Option<Vec<(u64, u32)>>,
 }
 
 impl CycleWatch {
@@ -49,7 +49,7 @@ impl CycleWatch {
             self.suspect = None;
             return Ok(self.next_check);
         };
-        let seen: Vec<(u64, u64)> = chain
+        let seen: Vec<(u64, u32)> = chain
             .iter()
             .map(|t| {
                 let raw = t.raw();
@@ -89,18 +89,15 @@ fn search(waiter: RawTask, awaited: RawTask) -> Option<Vec<TaskRef>> {
     // Breadth first from the waiter, over tasks waiting on each task. Each
     // visited task is held by a ref, and remembers who it waits on.
     let mut visited: Vec<(TaskRef, usize)> = vec![(TaskRef::new_ref(waiter), usize::MAX)];
-    let mut seen: HashMap<usize, ()> = HashMap::new();
-    seen.insert(waiter.header_ptr().as_ptr() as usize, ());
+    let mut seen: HashSet<usize> = HashSet::new();
+    seen.insert(waiter.address());
     let mut at = 0;
     while at < visited.len() && visited.len() < WAIT_CYCLE_MAX_TASKS {
         let target = visited[at].0.raw();
-        let target_id = target.header().id();
+        let target_address = target.address();
         let mut found = Vec::new();
         target.header().continuations.for_each_waiting_task(|w| {
-            if waits_only_on(w, target_id)
-                && !seen.contains_key(&(w.header_ptr().as_ptr() as usize))
-            {
-                seen.insert(w.header_ptr().as_ptr() as usize, ());
+            if waits_only_on(w, target_address) && seen.insert(w.address()) {
                 found.push(TaskRef::new_ref(w));
             }
         });
@@ -124,14 +121,14 @@ fn search(waiter: RawTask, awaited: RawTask) -> Option<Vec<TaskRef>> {
     None
 }
 
-/// True if `task`'s last poll parked on task `id` alone (an await or a
-/// blocking wait), and it has not completed.
-fn waits_only_on(task: RawTask, id: u64) -> bool {
+/// True if `task`'s last poll parked on the task at `address` alone (an
+/// await or a blocking wait), and it has not completed.
+fn waits_only_on(task: RawTask, address: usize) -> bool {
     let header = task.header();
     if header.state.load().is_complete() {
         return false;
     }
     let word = WaitWord(header.waiting.load(Ordering::Relaxed));
     !word.is_multiple()
-        && matches!(word.decode(), Some(Parked::Task(t) | Parked::Blocked(t)) if t == id)
+        && matches!(word.decode(), Some(Parked::Task(t) | Parked::Blocked(t)) if t == address)
 }

@@ -45,7 +45,7 @@ pub(crate) fn parked_on(raw: RawTask) {
     if super::current::current().is_none() {
         return;
     }
-    super::current::record_waiting(WaitWord::task(raw.header().id()));
+    super::current::record_waiting(WaitWord::task(raw.address()));
     list_if_promise(raw);
 }
 

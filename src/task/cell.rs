@@ -131,16 +131,16 @@ where
         let mut poll_in_context = move || {
             crate::flow::with_context(slot, || {
                 catch_unwind(AssertUnwindSafe(|| {
-                cell.stage.with_mut(|s| {
-                    // SAFETY: rule 5: RUNNING gives us the stage.
-                    match unsafe { &mut *s } {
-                        // SAFETY: the future is never moved out of the cell
-                        // while Running; it is dropped in place.
-                        Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
-                        _ => unreachable!("a RUNNING task's stage holds its future"),
-                    }
-                })
-            }))
+                    cell.stage.with_mut(|s| {
+                        // SAFETY: rule 5: RUNNING gives us the stage.
+                        match unsafe { &mut *s } {
+                            // SAFETY: the future is never moved out of the cell
+                            // while Running; it is dropped in place.
+                            Stage::Running(f) => unsafe { Pin::new_unchecked(f) }.poll(&mut cx),
+                            _ => unreachable!("a RUNNING task's stage holds its future"),
+                        }
+                    })
+                }))
             })
         };
         #[cfg(feature = "tokio-console")]
@@ -154,7 +154,7 @@ where
             // Stamped before the task goes idle (after, it is not ours).
             raw.header()
                 .last_park
-                .store(super::clock::coarse_now(), Ordering::Relaxed);
+                .store(super::clock::stamp(), Ordering::Relaxed);
             park_after_poll::<F, T>(raw)
         }
         Ok(Poll::Ready(out)) => complete::<F, T>(raw, out),

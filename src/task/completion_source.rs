@@ -79,7 +79,7 @@ impl<T> TaskCompletionSource<T> {
         );
         // Made inside a task's poll: that task likely completes it (a dump
         // follows a wait on the promise to it).
-        header.creator = super::current::current_id().unwrap_or(0);
+        header.creator = super::current::current().map_or(0, |t| t.address());
         header.sources.store(1, Ordering::Relaxed);
         // The sources count as one handle, and read no output.
         header

@@ -23,7 +23,9 @@ impl CurrentGuard {
         }
         // Only the poll's owner writes the count: no read-modify-write.
         let polls = header.polls.load(Ordering::Relaxed);
-        header.polls.store(polls + 1, Ordering::Relaxed);
+        header
+            .polls
+            .store(polls.saturating_add(1), Ordering::Relaxed);
         CurrentGuard {
             prev: CURRENT.with(|c| c.replace(Some(task))),
         }
@@ -71,10 +73,10 @@ impl BlockedRecord {
         BlockedRecord {
             task: current().map(|t| {
                 super::awaited::list_if_promise(awaited);
-                let id = awaited.header().id();
+                let word = super::waiting::WaitWord::blocked(awaited.address());
                 let waiting = &t.header().waiting;
                 let old = waiting.load(Ordering::Relaxed);
-                waiting.store(super::waiting::WaitWord::blocked(id).0, Ordering::Relaxed);
+                waiting.store(word.0, Ordering::Relaxed);
                 (t, old)
             }),
         }

@@ -130,7 +130,7 @@ impl<T> Task<T> {
     /// The task's name, if it was given one (`Task::builder().name(..)`).
     /// C#: none (a .NET task has only its `Id`).
     pub fn name(&self) -> Option<&str> {
-        self.header().name.as_deref()
+        self.header().name.as_deref().map(String::as_str)
     }
 
     /// Where in the code the task (or its `TaskCompletionSource`) was created.

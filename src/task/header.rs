@@ -24,7 +24,9 @@ use super::schedule::Home;
 use super::state::State;
 use crate::flow::ExecutionContext;
 use crate::loom::cell::UnsafeCell;
-use crate::loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use crate::loom::sync::atomic::{
+    AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
+};
 use std::panic::Location;
 use std::ptr::NonNull;
 
@@ -106,21 +108,26 @@ pub(crate) struct Header {
     /// What the task's last poll parked on (`waiting.rs`), 0 for nothing:
     /// reset as each poll starts, read by diagnostics.
     pub(crate) waiting: AtomicU64,
-    /// Polls so far (written only by the poll's owner, rule 2's thread).
-    pub(crate) polls: AtomicU64,
+    /// Polls so far, saturating (written only by the poll's owner, rule 2's
+    /// thread).
+    pub(crate) polls: AtomicU32,
     /// When the last poll parked (`clock.rs`), 0 if none has.
-    pub(crate) last_park: AtomicU64,
+    pub(crate) last_park: AtomicU32,
     /// When the task was created (`clock.rs`; rule 4).
-    pub(crate) created: u64,
-    /// A promise made inside a task's poll: that task's id, 0 otherwise
-    /// (the dump reads it as the likely completer; rule 4).
-    pub(crate) creator: u64,
-    /// The name given at creation (`Task::builder().name(..)`; rule 4).
-    pub(crate) name: Option<Box<str>>,
+    pub(crate) created: u32,
     /// Listed in the registry of awaited tasks that no scheduler lists
     /// (`diag`'s view of promises): set once, by the first awaiter that
     /// parks on it.
     pub(crate) listed_awaited: AtomicBool,
+    /// A promise made inside a task's poll: that task's header address, 0
+    /// otherwise (compared, never followed: the dump reads it as the
+    /// likely completer; rule 4).
+    pub(crate) creator: usize,
+    /// The name given at creation (`Task::builder().name(..)`; rule 4).
+    /// Boxed twice on purpose: one word in every header instead of three
+    /// (`String`) or two (`Box<str>`), for a field few tasks set.
+    #[allow(clippy::box_collection)]
+    pub(crate) name: Option<Box<String>>,
     /// Where the task (or its completion source) was created.
     pub(crate) location: &'static Location<'static>,
     pub(crate) kind: TaskKind,
@@ -175,12 +182,12 @@ impl Header {
             sources: AtomicUsize::new(0),
             id: AtomicU64::new(0),
             waiting: AtomicU64::new(0),
-            polls: AtomicU64::new(0),
-            last_park: AtomicU64::new(0),
-            created: super::clock::coarse_now(),
+            polls: AtomicU32::new(0),
+            last_park: AtomicU32::new(0),
+            created: super::clock::stamp(),
+            listed_awaited: AtomicBool::new(false),
             creator: 0,
             name: None,
-            listed_awaited: AtomicBool::new(false),
             location,
             kind,
             options,

@@ -12,10 +12,10 @@ mod canceled;
 pub(crate) mod cell;
 mod children;
 pub(crate) mod clock;
-#[cfg(feature = "tokio-console")]
-pub(crate) mod console;
 mod combinators;
 mod completion_source;
+#[cfg(feature = "tokio-console")]
+pub(crate) mod console;
 pub(crate) mod continuation;
 mod continue_with;
 mod create;

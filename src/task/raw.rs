@@ -32,6 +32,12 @@ impl RawTask {
         self.ptr
     }
 
+    /// The header's address, as diagnostics record it (compared, never
+    /// followed).
+    pub(crate) fn address(self) -> usize {
+        self.ptr.as_ptr() as usize
+    }
+
     pub(crate) fn header(&self) -> &Header {
         // SAFETY: a RawTask is only used while a ref keeps the cell alive.
         unsafe { self.ptr.as_ref() }

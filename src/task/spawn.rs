@@ -134,7 +134,7 @@ impl Spawn {
             header.console =
                 super::console::ConsoleTask::spawned(kind, header.id(), name.as_deref(), location);
         }
-        header.name = name;
+        header.name = name.map(|n| Box::new(String::from(n)));
         let raw = Cell::allocate(header, Stage::Running(future));
         let task = Task::from_new_raw(raw);
         // SAFETY: see `scheduler` above: the header's `Arc` owns it.

@@ -5,9 +5,10 @@
 //! The word is written by the task's own poll (the future that parks
 //! records what it parks on) and cleared as the next poll starts
 //! (`current.rs`); diagnostics read it from anywhere. It holds values only
-//! (an id, a deadline, a file descriptor, the address of a `'static`
-//! location), never a pointer to something that can go away, so a reader
-//! racing with the task sees an old or a new value, never a dangling one.
+//! (a deadline, a file descriptor, the address of a `'static` location,
+//! the address of an awaited task's header — compared with the tasks a
+//! dump lists, never followed), so a reader racing with the task sees an
+//! old or a new value, never a dangling one.
 //!
 //! Layout: the top four bits are the tag, bit 59 says the poll parked on
 //! more than one thing (a `select`, a `timeout`: the dump then cannot say
@@ -33,11 +34,11 @@ const TAG_TOKEN: u64 = 13;
 pub(crate) enum Parked {
     /// A primitive of `tasklane::sync`: its kind index and creation site.
     Primitive(u8, &'static Location<'static>),
-    /// Awaiting the task with this id.
-    Task(u64),
-    /// Blocked in `wait()` on the task with this id, inside the poll.
-    Blocked(u64),
-    /// A delay due at this time (`clock.rs` scale).
+    /// Awaiting the task whose header is at this address.
+    Task(usize),
+    /// Blocked in `wait()` on the task at this address, inside the poll.
+    Blocked(usize),
+    /// A delay due at this time (`clock::deadline_ms`).
     Delay(u64),
     /// A socket (this file descriptor) to become readable.
     Read(i32),
@@ -66,17 +67,18 @@ impl WaitWord {
         WaitWord::make(u64::from(kind & 7), location as *const _ as usize as u64)
     }
 
-    /// Awaiting task `id`.
-    pub(crate) fn task(id: u64) -> WaitWord {
-        WaitWord::make(TAG_TASK, id)
+    /// Awaiting the task at `address` (its header's: compared with the
+    /// tasks a dump lists, never followed).
+    pub(crate) fn task(address: usize) -> WaitWord {
+        WaitWord::make(TAG_TASK, address as u64)
     }
 
-    /// Blocked in `wait()` on task `id`.
-    pub(crate) fn blocked(id: u64) -> WaitWord {
-        WaitWord::make(TAG_BLOCKED, id)
+    /// Blocked in `wait()` on the task at `address`.
+    pub(crate) fn blocked(address: usize) -> WaitWord {
+        WaitWord::make(TAG_BLOCKED, address as u64)
     }
 
-    /// A delay due at `deadline` (`clock.rs` scale).
+    /// A delay due at `deadline` (`clock::deadline_ms`).
     pub(crate) fn delay(deadline: u64) -> WaitWord {
         WaitWord::make(TAG_DELAY, deadline)
     }
@@ -109,8 +111,8 @@ impl WaitWord {
                 // is read as one): it lives for the whole program.
                 Parked::Primitive(kind as u8, unsafe { &*location })
             }
-            TAG_TASK => Parked::Task(payload),
-            TAG_BLOCKED => Parked::Blocked(payload),
+            TAG_TASK => Parked::Task(payload as usize),
+            TAG_BLOCKED => Parked::Blocked(payload as usize),
             TAG_DELAY => Parked::Delay(payload),
             TAG_READ => Parked::Read(payload as u32 as i32),
             TAG_WRITE => Parked::Write(payload as u32 as i32),
@@ -140,8 +142,14 @@ mod tests {
             WaitWord::primitive(3, here).decode(),
             Some(Parked::Primitive(3, here))
         );
-        assert_eq!(WaitWord::task(42).decode(), Some(Parked::Task(42)));
-        assert_eq!(WaitWord::blocked(7).decode(), Some(Parked::Blocked(7)));
+        assert_eq!(
+            WaitWord::task(0x7f00_1234_5678).decode(),
+            Some(Parked::Task(0x7f00_1234_5678))
+        );
+        assert_eq!(
+            WaitWord::blocked(0x1000).decode(),
+            Some(Parked::Blocked(0x1000))
+        );
         assert_eq!(WaitWord::delay(99).decode(), Some(Parked::Delay(99)));
         assert_eq!(WaitWord::socket(5, false).decode(), Some(Parked::Read(5)));
         assert_eq!(WaitWord::socket(5, true).decode(), Some(Parked::Write(5)));
@@ -151,7 +159,7 @@ mod tests {
 
     #[test]
     fn a_second_different_wait_in_one_poll_marks_the_word() {
-        let a = WaitWord::task(1);
+        let a = WaitWord::task(0x1000);
         let b = WaitWord::delay(5);
         assert!(!a.over(0).is_multiple());
         assert!(!a.over(a.0).is_multiple());

@@ -141,7 +141,7 @@ impl Future for Delay {
         let polled = this.poll_deadline(cx);
         if polled.is_pending() {
             crate::task::record_waiting(crate::task::waiting::WaitWord::delay(
-                crate::task::clock::at(this.deadline),
+                crate::task::clock::deadline_ms(this.deadline, super::now()),
             ));
         }
         polled

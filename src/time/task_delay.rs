@@ -36,7 +36,10 @@ impl Task<()> {
         let tcs = TaskCompletionSource::with_options(OPTIONS);
         let task = tcs.task();
         let deadline = deadline_after(duration);
-        tcs.record_waiting(WaitWord::delay(crate::task::clock::at(deadline)));
+        tcs.record_waiting(WaitWord::delay(crate::task::clock::deadline_ms(
+            deadline,
+            super::now(),
+        )));
         if let Err(due) = driver::insert(deadline, Action::Complete(tcs)) {
             due.fire();
         }
@@ -71,7 +74,10 @@ impl Task<()> {
         let tcs = TaskCompletionSource::with_options(OPTIONS);
         let task = tcs.task();
         let deadline = deadline_after(duration);
-        tcs.record_waiting(WaitWord::delay(crate::task::clock::at(deadline)));
+        tcs.record_waiting(WaitWord::delay(crate::task::clock::deadline_ms(
+            deadline,
+            super::now(),
+        )));
         let promise = Arc::new(DelayPromise {
             tcs,
             token: token.clone(),

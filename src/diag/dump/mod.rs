@@ -206,17 +206,41 @@ pub(crate) fn collect(homes: &[Arc<dyn Schedule>], all_promises: bool) -> TaskDu
     labels.push((refs.len(), None));
     crate::task::awaited::registry().snapshot(&mut refs, &mut holds);
     holds.sort_unstable();
-    let now = clock::coarse_now();
-    let mut tasks = Vec::with_capacity(refs.len());
+    let now = clock::stamp();
+    let mut read_tasks = Vec::with_capacity(refs.len());
     let mut label = 0;
     for (i, task) in refs.iter().enumerate() {
         while label + 1 < labels.len() && labels[label + 1].0 <= i {
             label += 1;
         }
-        if let Some(info) = read(task, &labels[label].1, now) {
-            tasks.push(info);
+        if let Some(read) = read(task, &labels[label].1, now) {
+            read_tasks.push(read);
         }
     }
+    // Waits and makers name tasks by header address: each becomes an id
+    // if the task is in the dump (one that is not has completed).
+    let ids: HashMap<usize, u64> = read_tasks.iter().map(|r| (r.address, r.info.id)).collect();
+    let tasks: Vec<TaskInfo> = read_tasks
+        .into_iter()
+        .map(|mut r| {
+            r.info.created_by = r.creator.and_then(|a| ids.get(&a).copied());
+            r.info.waiting_on = match r.awaits {
+                Some((address, blocked)) => ids.get(&address).map(|&id| {
+                    if blocked {
+                        WaitingOn::BlockedOn(id)
+                    } else {
+                        WaitingOn::Task(id)
+                    }
+                }),
+                None => r.info.waiting_on,
+            };
+            if r.info.waiting_on.is_none() {
+                r.info.waits_on_more = false;
+            }
+            r.info
+        })
+        .collect();
+    let mut tasks = tasks;
     drop(refs);
     tasks.sort_unstable_by_key(|t| t.id);
     tasks.dedup_by_key(|t| t.id);
@@ -235,8 +259,18 @@ pub(crate) fn collect(homes: &[Arc<dyn Schedule>], all_promises: bool) -> TaskDu
     }
 }
 
+/// One task as read, before addresses become ids.
+struct Read {
+    info: TaskInfo,
+    address: usize,
+    /// The task it awaits (or is blocked on: true), by address.
+    awaits: Option<(usize, bool)>,
+    /// The task that made it (a promise), by address.
+    creator: Option<usize>,
+}
+
 /// One task's entry, or None if it completed.
-fn read(task: &TaskRef, home: &Option<String>, now: u64) -> Option<TaskInfo> {
+fn read(task: &TaskRef, home: &Option<String>, now: u32) -> Option<Read> {
     use crate::loom::sync::atomic::Ordering::Relaxed;
     let raw = task.raw();
     let header = raw.header();
@@ -258,9 +292,14 @@ fn read(task: &TaskRef, home: &Option<String>, now: u64) -> Option<TaskInfo> {
     let parked = word
         .decode()
         .filter(|p| status != TaskStatus::Running || matches!(p, Parked::Blocked(_)));
-    Some(TaskInfo {
+    let awaits = match parked {
+        Some(Parked::Task(a)) => Some((a, false)),
+        Some(Parked::Blocked(a)) => Some((a, true)),
+        _ => None,
+    };
+    let info = TaskInfo {
         id: header.id(),
-        name: header.name.as_deref().map(str::to_owned),
+        name: header.name.as_deref().cloned(),
         kind,
         status,
         home: if kind == TaskKindInfo::Promise {
@@ -269,22 +308,29 @@ fn read(task: &TaskRef, home: &Option<String>, now: u64) -> Option<TaskInfo> {
             home.clone()
         },
         location: header.location,
-        age: clock::elapsed(header.created, now),
-        since_last_poll: (last_park != 0).then(|| clock::elapsed(last_park, now)),
-        polls: header.polls.load(Relaxed),
-        waiting_on: parked.and_then(|p| waiting_on(p, now)),
+        age: clock::since(header.created, now),
+        since_last_poll: (last_park != 0).then(|| clock::since(last_park, now)),
+        polls: u64::from(header.polls.load(Relaxed)),
+        waiting_on: parked.and_then(waiting_on),
         waits_on_more: parked.is_some() && word.is_multiple(),
-        created_by: (header.creator != 0).then_some(header.creator),
+        created_by: None,
+    };
+    Some(Read {
+        info,
+        address: raw.address(),
+        awaits,
+        creator: (header.creator != 0).then_some(header.creator),
     })
 }
 
-fn waiting_on(parked: Parked, now: u64) -> Option<WaitingOn> {
+/// What a wait word says, but for waits on tasks (named by address, made
+/// ids once every task is read).
+fn waiting_on(parked: Parked) -> Option<WaitingOn> {
     Some(match parked {
         Parked::Primitive(..) => WaitingOn::Primitive(WaitSite::from_parked(parked)?),
-        Parked::Task(id) => WaitingOn::Task(id),
-        Parked::Blocked(id) => WaitingOn::BlockedOn(id),
+        Parked::Task(_) | Parked::Blocked(_) => return None,
         Parked::Delay(at) => WaitingOn::Delay {
-            due_in: Duration::from_nanos(at.saturating_sub(now)),
+            due_in: clock::until(at),
         },
         Parked::Read(fd) | Parked::Write(fd) => WaitingOn::Socket {
             write: matches!(parked, Parked::Write(_)),
