@@ -36,7 +36,14 @@ fn the_publisher_records_every_counter_under_its_dotnet_name() {
                 (k.name().to_owned(), label, value)
             })
             .collect();
-        if values.len() >= 10 || Instant::now() > deadline {
+        // A worker publishes its poll count a moment after the poll: wait
+        // until the publisher has seen all ten.
+        let counted = values.iter().any(|(n, l, v)| {
+            n == "threadpool-completed-items-count"
+                && l == "test"
+                && matches!(v, DebugValue::Counter(c) if *c >= 10)
+        });
+        if (values.len() >= 10 && counted) || Instant::now() > deadline {
             break values;
         }
         std::thread::sleep(Duration::from_millis(5));

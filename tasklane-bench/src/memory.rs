@@ -308,7 +308,7 @@ fn tasklane_idle_bytes(workers: usize) -> f64 {
         let (wait, started, finished) = (signal.task(), started.clone(), finished.clone());
         drop(rt.run_async(async move {
             started.fetch_add(1, Relaxed);
-            wait.await.unwrap();
+            (&wait).await.unwrap();
             finished.fetch_add(1, Relaxed);
         }));
     }

@@ -45,7 +45,8 @@ impl fmt::Display for TaskDump {
         for d in &self.deadlocks {
             writeln!(f)?;
             writeln!(f, "{d}")?;
-            if let Some(&start) = index.get(&d.steps[0].0) {
+            // A cycle hanging below a tree already drawn is shown there.
+            if let Some(&start) = index.get(&d.steps[0].0).filter(|&&i| !drawn[i]) {
                 draw(f, &self.tasks, &awaiters, &mut drawn, start)?;
             }
         }
