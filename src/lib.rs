@@ -62,7 +62,7 @@
 //! pool, a slow shutdown), it is a `tracing` event and, with no subscriber
 //! installed, one line on stderr; thousands of identical reports are summed
 //! up in one line. [`diag`] has the handlers that take them instead, and
-//! the views of a live program: [`diag::dump`] (every task, what it waits
+//! the views of a live program: [`diag::dump()`] (every task, what it waits
 //! on, async stacks, deadlocks), [`diag::counters()`], and
 //! [`diag::dump_on_signal`]. [`testing`] is what `#[tasklane::test]` runs;
 //! [`time::pause`] gives tests virtual time.

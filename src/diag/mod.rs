@@ -1,5 +1,7 @@
-//! Diagnostics: counters, and the hooks where failures nobody handled are
-//! reported, and where the thread pool reports starvation.
+//! Diagnostics: the task dump (every live task, what it waits on, async
+//! stacks, deadlocks), counters, and the hooks where failures nobody
+//! handled are reported, and where the thread pool reports starvation and
+//! slow polls.
 
 pub mod counters;
 pub mod dump;

@@ -157,7 +157,7 @@ impl Handle {
     /// Every live task of this runtime's pool, and the promises they
     /// await: what each waits on, as async stacks, with the deadlocks among
     /// them. Workers keep running while it is taken. See
-    /// [`diag::TaskDump`](crate::diag::TaskDump); [`diag::dump`](crate::diag::dump)
+    /// [`diag::TaskDump`](crate::diag::TaskDump); [`diag::dump`](crate::diag::dump())
     /// covers every runtime and dispatcher. C#: `dotnet-dump`'s `dumpasync`.
     pub fn dump(&self) -> crate::diag::TaskDump {
         let home: Arc<dyn crate::task::schedule::Schedule> = self.shared.clone();
