@@ -1,6 +1,6 @@
-//! `Task::builder()`: a task with a name (shown by task dumps, slow-poll
-//! reports and debuggers' task lists) and options, then run as `Task::run`
-//! or `Task::run_async` would.
+//! `Task::builder()`: a task with a name (shown by task dumps and, with the
+//! `tokio-console` feature, by tokio-console) and options, then run as
+//! `Task::run` or `Task::run_async` would.
 
 use crate::task::spawn::Spawn;
 use crate::task::{AsyncBody, ClosureBody, Task, TaskCreationOptions};

@@ -42,10 +42,10 @@ pub(crate) fn registry() -> &'static Registry {
 /// listed here if it is a promise not listed yet. Called after the
 /// awaiter's waker was stored in `raw`'s continuation list.
 pub(crate) fn parked_on(raw: RawTask) {
-    if super::current::current().is_none() {
+    let Some(me) = super::current::current() else {
         return;
-    }
-    super::current::record_waiting(WaitWord::task(raw.address()));
+    };
+    super::current::record_waiting_on(me, WaitWord::task(raw.address()));
     list_if_promise(raw);
 }
 

@@ -54,10 +54,15 @@ pub fn current_id() -> Option<u64> {
 /// several waits. Nothing outside a task.
 pub(crate) fn record_waiting(word: super::waiting::WaitWord) {
     if let Some(t) = current() {
-        let waiting = &t.header().waiting;
-        let old = waiting.load(Ordering::Relaxed);
-        waiting.store(word.over(old).0, Ordering::Relaxed);
+        record_waiting_on(t, word);
     }
+}
+
+/// [`record_waiting`] on `task`, the task being polled on this thread.
+pub(crate) fn record_waiting_on(task: RawTask, word: super::waiting::WaitWord) {
+    let waiting = &task.header().waiting;
+    let old = waiting.load(Ordering::Relaxed);
+    waiting.store(word.over(old).0, Ordering::Relaxed);
 }
 
 /// While a blocking `wait()` inside a poll lasts, the task's word says it
