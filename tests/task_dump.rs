@@ -245,24 +245,37 @@ fn awaiting_a_promise_only_the_awaited_task_completes_is_a_likely_deadlock() {
     });
 }
 
+/// What a blocks on: task `a` runs `b.wait()`; task `b` is given `a`.
+type Waiter = Task<Result<(), tasklane::AggregateError>>;
+
+/// Task `a`, inside its poll, blocks in `wait()` on task `b`; `b` gets
+/// `a` and runs `awaits_a` with it. Returns both.
+fn a_blocks_on_b<F, Fut>(rt: &tasklane::Runtime, awaits_a: F) -> (Waiter, Task<()>)
+where
+    F: FnOnce(Waiter) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let a_of_b = TaskCompletionSource::<Waiter>::new();
+    let get_a = a_of_b.task();
+    let (b_tx, b_rx) = std::sync::mpsc::channel::<Task<()>>();
+    let a = rt.run(move || {
+        let b: Task<()> = b_rx.recv().unwrap();
+        b.wait()
+    });
+    let b = rt.run_async(async move { awaits_a(get_a.await.unwrap()).await });
+    a_of_b.set_result(a.clone()).unwrap();
+    b_tx.send(b.clone()).unwrap();
+    (a, b)
+}
+
 #[test]
 fn a_blocking_wait_on_a_task_that_awaits_the_waiter_fails_instead_of_hanging() {
     with_deadline("wait cycle", || {
         let rt = runtime();
-        let a_of_b = TaskCompletionSource::<Task<Result<(), tasklane::AggregateError>>>::new();
-        let get_a = a_of_b.task();
-        let (b_tx, b_rx) = std::sync::mpsc::channel::<Task<()>>();
-        let a = rt.run(move || {
-            let b: Task<()> = b_rx.recv().unwrap();
-            // .NET hangs here forever: b awaits this very task.
-            b.wait()
-        });
-        let b = rt.run_async(async move {
-            let a = get_a.await.unwrap();
+        // .NET hangs here forever: b awaits the very task blocked on it.
+        let (a, b) = a_blocks_on_b(&rt, |a| async move {
             let _status = a.completion().await.status();
         });
-        a_of_b.set_result(a.clone()).unwrap();
-        b_tx.send(b.clone()).unwrap();
         let err = a.result().unwrap().unwrap_err();
         let deadlock = err
             .first()
@@ -292,19 +305,9 @@ fn a_blocking_wait_that_ends_by_itself_is_no_deadlock() {
         let rt = runtime();
         // b awaits a with a timeout: it moves on by itself, and a's wait on
         // b then ends normally.
-        let a_of_b = TaskCompletionSource::<Task<Result<(), tasklane::AggregateError>>>::new();
-        let get_a = a_of_b.task();
-        let (b_tx, b_rx) = std::sync::mpsc::channel::<Task<()>>();
-        let a = rt.run(move || {
-            let b: Task<()> = b_rx.recv().unwrap();
-            b.wait()
-        });
-        let b = rt.run_async(async move {
-            let a = get_a.await.unwrap();
+        let (a, _b) = a_blocks_on_b(&rt, |a| async move {
             let _ = tasklane::time::timeout(Duration::from_millis(300), a.completion()).await;
         });
-        a_of_b.set_result(a.clone()).unwrap();
-        b_tx.send(b.clone()).unwrap();
         assert!(a.result().unwrap().is_ok());
     });
 }

@@ -56,23 +56,24 @@ impl std::error::Error for ClockError {}
 /// assert!(started.elapsed() < Duration::from_secs(5));
 /// ```
 pub fn pause() -> Result<(), ClockError> {
-    let clock = super::clock::current().ok_or(ClockError::NoRuntime)?;
-    if clock.pause() {
-        Ok(())
-    } else {
-        Err(ClockError::AlreadyPaused)
-    }
+    current()?
+        .pause()
+        .then_some(())
+        .ok_or(ClockError::AlreadyPaused)
+}
+
+/// The current runtime's clock.
+fn current() -> Result<std::sync::Arc<super::clock::Clock>, ClockError> {
+    super::clock::current().ok_or(ClockError::NoRuntime)
 }
 
 /// Lets the current runtime's paused clock run again at real speed, from
 /// where it stands. Tokio: `time::resume`.
 pub fn resume() -> Result<(), ClockError> {
-    let clock = super::clock::current().ok_or(ClockError::NoRuntime)?;
-    if clock.resume() {
-        Ok(())
-    } else {
-        Err(ClockError::NotPaused)
-    }
+    current()?
+        .resume()
+        .then_some(())
+        .ok_or(ClockError::NotPaused)
 }
 
 /// Moves the current runtime's paused clock forward by `by`, firing every
@@ -93,7 +94,7 @@ pub fn resume() -> Result<(), ClockError> {
 /// assert!(timer.is_completed());
 /// ```
 pub fn advance(by: Duration) -> Result<(), ClockError> {
-    let clock = super::clock::current().ok_or(ClockError::NoRuntime)?;
+    let clock = current()?;
     if !clock.is_paused() {
         return Err(ClockError::NotPaused);
     }
@@ -105,8 +106,7 @@ pub fn advance(by: Duration) -> Result<(), ClockError> {
 /// off: off, a paused clock moves only by [`advance`], as .NET's
 /// `FakeTimeProvider` (whose `AutoAdvanceAmount` is zero by default).
 pub fn set_auto_advance(on: bool) -> Result<(), ClockError> {
-    let clock = super::clock::current().ok_or(ClockError::NoRuntime)?;
-    clock.set_auto_advance(on);
+    current()?.set_auto_advance(on);
     Ok(())
 }
 

@@ -56,27 +56,31 @@ pub fn run(opts: &Opts) -> Vec<Row> {
         for t in tasks {
             t.wait().expect("released");
         }
-        rows.push(Row {
-            name: format!("dump 100k parked tasks ({workers}w)"),
-            tasklane: median(&mut took),
-            peer: 100.0,
+        let budget = |what: &str, unit: &'static str, cost: f64, budget: f64| Row {
+            name: format!("{what} ({workers}w)"),
+            tasklane: cost,
+            peer: budget,
             peer_name: "budget".into(),
-            unit: "ms",
-        });
-        rows.push(Row {
-            name: format!("dump 100k: median shard-lock hold ({workers}w)"),
-            tasklane: median(&mut typical),
-            peer: 10.0,
-            peer_name: "budget".into(),
-            unit: "µs",
-        });
-        rows.push(Row {
-            name: format!("dump 100k: longest shard-lock hold ({workers}w)"),
-            tasklane: median(&mut hold),
-            peer: 10.0,
-            peer_name: "budget".into(),
-            unit: "µs",
-        });
+            unit,
+        };
+        rows.push(budget(
+            "dump 100k parked tasks",
+            "ms",
+            median(&mut took),
+            100.0,
+        ));
+        rows.push(budget(
+            "dump 100k: median shard-lock hold",
+            "µs",
+            median(&mut typical),
+            10.0,
+        ));
+        rows.push(budget(
+            "dump 100k: longest shard-lock hold",
+            "µs",
+            median(&mut hold),
+            10.0,
+        ));
     }
     rows
 }
